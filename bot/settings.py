@@ -1,0 +1,137 @@
+"""Every setting the bot reads, from the environment and an optional `.env` file.
+
+`load_settings()` is the only way in: a missing or malformed setting stops start-up with one
+short paragraph that names it and says how to fix it (exit code 2, no traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+DEFAULT_DATABASE_URL = "sqlite:///altegio-bot.db"
+
+# One line of advice per setting, shown when that setting is missing or malformed.
+HELP: dict[str, str] = {
+    "slack_bot_token": "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
+    "slack_signing_secret": "the Signing Secret from your Slack app's Basic Information page",
+    "slack_app_token": "an app-level token (xapp-…) with connections:write, for Socket Mode",
+    "slack_api_url": "the Slack Web API base URL, e.g. https://slack.com/api/",
+    "altegio_partner_token": "your Altegio partner (integrator) token",
+    "altegio_user_token": "an optional Altegio user token used when a Slack user has not linked an account",
+    "altegio_api_url": "the Altegio API base URL, e.g. https://api.alteg.io/api/v1",
+    "altegio_rate_limit": "requests per second to Altegio, a number above 0 (Altegio allows 5)",
+    "altegio_timeout": "seconds to wait for Altegio, a number above 0",
+    "database_url": "e.g. sqlite:///altegio-bot.db or postgresql://user@host/db",
+    "bot_encryption_key": "one or more Fernet keys, comma-separated; make one with `altegio-bot keygen`",
+    "redis_url": "e.g. redis://localhost:6379/0, to share the Altegio rate limit between processes",
+    "port": "the HTTP port, a whole number from 1 to 65535",
+    "alert_days": "comma-separated whole numbers of days, e.g. 30,7,1",
+    "license_cache_ttl": "seconds, a number of 0 or more",
+    "phone_cache_ttl": "seconds, a number of 0 or more",
+    "not_found_cache_ttl": "seconds, a number of 0 or more",
+    "max_image_bytes": "a size in bytes, a whole number above 0",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Slack
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    # Altegio
+    altegio_partner_token: SecretStr
+    altegio_user_token: SecretStr | None = None
+    altegio_api_url: str = "https://api.alteg.io/api/v1"
+    altegio_rate_limit: float = Field(5.0, gt=0)
+    altegio_timeout: float = Field(10.0, gt=0)
+
+    # Storage and process
+    database_url: str = DEFAULT_DATABASE_URL
+    bot_encryption_key: SecretStr | None = None
+    redis_url: str | None = None
+    port: int = Field(3000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    # Behaviour
+    alert_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)
+    license_cache_ttl: float = Field(300.0, ge=0)
+    phone_cache_ttl: float = Field(86400.0, ge=0)
+    not_found_cache_ttl: float = Field(30.0, ge=0)
+    max_image_bytes: int = Field(10 * 1024 * 1024, gt=0)
+
+    @field_validator("alert_days", mode="before")
+    @classmethod
+    def _parse_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not parts or not all(p.isdigit() for p in parts):
+                raise ValueError("expected comma-separated whole numbers")
+            value = [int(p) for p in parts]
+        if isinstance(value, list | tuple):
+            # Largest first: the first threshold is the "getting close" mark on licence cards.
+            return tuple(sorted({int(v) for v in value}, reverse=True))
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().upper()
+            if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+                raise ValueError("unknown level")
+        return value
+
+    @field_validator(
+        "slack_app_token", "altegio_user_token", "bot_encryption_key", "redis_url", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class SettingsError(Exception):
+    """Raised with a readable paragraph; the CLI prints it and exits 2."""
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        env = field.upper()
+        problem = "is not set" if item["type"] == "missing" else "is not valid"
+        advice = HELP.get(field, "")
+        lines.append(f"{env} {problem}: set it to {advice}." if advice else f"{env} {problem}.")
+    return (
+        "altegio-bot cannot start because of its settings.\n  "
+        + "\n  ".join(lines)
+        + "\nSet them in the environment or in a .env file (see .env.example)."
+    )
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+    """Read settings, raising SettingsError with one paragraph of advice when they are wrong."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def exit_with(error: SettingsError) -> None:
+    print(str(error), file=sys.stderr)
+    raise SystemExit(2)
