@@ -1,0 +1,110 @@
+"""Storage: linked Altegio sessions, watches, the alert log and delivered Slack events.
+
+    store = await open_store(settings.database_url, settings.bot_encryption_key)
+    ...
+    await store.close()
+
+`open_store` normalises the URL, picks the encryption keys, creates the SQLite file (or connects
+to PostgreSQL) and migrates the schema. Configuration problems raise `StorageConfigError` with a
+sentence for the operator; an unreachable database raises `DatabaseUnavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .crypto import TokenCipher, generate_key, resolve_cipher
+from .engine import create_engine
+from .errors import (
+    DatabaseUnavailable,
+    EncryptionKeyRequired,
+    InvalidEncryptionKey,
+    SchemaTooNew,
+    StorageConfigError,
+    StorageError,
+    UnsupportedDatabaseURL,
+)
+from .migrations import LATEST_VERSION, migrate
+from .store import SqlStore, utcnow
+from .urls import is_sqlite, normalise_database_url, redact, sqlite_path
+
+__all__ = [
+    "LATEST_VERSION",
+    "DatabaseUnavailable",
+    "EncryptionKeyRequired",
+    "InvalidEncryptionKey",
+    "SchemaTooNew",
+    "SqlStore",
+    "StorageConfigError",
+    "StorageError",
+    "TokenCipher",
+    "UnsupportedDatabaseURL",
+    "generate_key",
+    "normalise_database_url",
+    "open_store",
+    "redact",
+]
+
+log = logging.getLogger(__name__)
+
+
+class _Secret(Protocol):
+    def get_secret_value(self) -> str: ...
+
+
+async def open_store(
+    database_url: str,
+    encryption_key: str | _Secret | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> SqlStore:
+    """Open (creating and migrating as needed) the store named by DATABASE_URL.
+
+    `encryption_key` is BOT_ENCRYPTION_KEY, as a string or a pydantic SecretStr.
+    """
+    url = normalise_database_url(database_url)
+    key = (
+        encryption_key
+        if encryption_key is None or isinstance(encryption_key, str)
+        else encryption_key.get_secret_value()
+    )
+    sqlite = is_sqlite(url)
+    path = sqlite_path(url) if sqlite else None
+    if path is not None:
+        await asyncio.to_thread(_prepare_sqlite_file, path)
+    # Key errors come before any connection, so a misconfigured start fails fast and clearly.
+    cipher = await asyncio.to_thread(resolve_cipher, key, sqlite=sqlite, database_path=path)
+    engine = create_engine(url)
+    try:
+        version = await migrate(engine)
+    except StorageError:
+        await engine.dispose()
+        raise
+    except (OperationalError, DBAPIError, OSError) as exc:
+        await engine.dispose()
+        raise DatabaseUnavailable(_unavailable(url, exc)) from exc
+    except BaseException:
+        await engine.dispose()
+        raise
+    log.info("Store ready: %s (schema version %d)", redact(url), version)
+    return SqlStore(engine, cipher, clock=clock)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        log.info("Creating the SQLite database %s", path.resolve())
+
+
+def _unavailable(url: str, exc: BaseException) -> str:
+    detail = getattr(exc, "orig", None) or exc
+    first_line = (str(detail).strip().splitlines() or [type(detail).__name__])[0]
+    return f"Cannot open the database {redact(url)}: {first_line}"

@@ -1,0 +1,170 @@
+"""Schema versions, applied in order by the app itself at start-up.
+
+Each step runs once, inside one transaction with its row in `schema_version`. Two processes that
+start together must not both migrate: PostgreSQL serialises them with a transaction-scoped
+advisory lock, SQLite with BEGIN IMMEDIATE (the database's single write lock). The second process
+then finds the work done.
+
+A step, once released, never changes: it describes the tables as they were at that version
+(which is why step 1 spells its tables out rather than using schema.py), and later changes are
+new steps appended to MIGRATIONS.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from . import schema
+from .errors import SchemaTooNew
+
+log = logging.getLogger(__name__)
+
+# Any constant works as long as nothing else in the database uses it for another purpose.
+ADVISORY_LOCK_KEY = zlib.crc32(b"altegio-bot schema migrations")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1_initial(conn: Connection) -> None:
+    md = MetaData()
+    ts = DateTime(timezone=True)
+    Table(
+        "accounts", md,
+        Column("team_id", String(32), nullable=False),
+        Column("user_id", String(32), nullable=False),
+        Column("altegio_user_id", BigInteger, nullable=False),
+        Column("name", Text, nullable=False),
+        Column("login", Text, nullable=False),
+        Column("token_ciphertext", Text, nullable=False),
+        Column("linked_at", ts, nullable=False),
+        PrimaryKeyConstraint("team_id", "user_id", name="pk_accounts"),
+    )
+    Table(
+        "deliveries", md,
+        Column("team_id", String(32), nullable=False),
+        Column("key", String(255), nullable=False),
+        Column("created_at", ts, nullable=False),
+        PrimaryKeyConstraint("team_id", "key", name="pk_deliveries"),
+        Index("ix_deliveries_created_at", "created_at"),
+    )
+    Table(
+        "files", md,
+        Column("team_id", String(32), nullable=False),
+        Column("file_id", String(64), nullable=False),
+        Column("state", String(16), nullable=False),
+        Column("lease_expires_at", ts, nullable=True),
+        Column("detail", Text, nullable=False),
+        Column("updated_at", ts, nullable=False),
+        PrimaryKeyConstraint("team_id", "file_id", name="pk_files"),
+    )
+    Table(
+        "watches", md,
+        Column("team_id", String(32), nullable=False),
+        Column("channel_id", String(32), nullable=False),
+        Column("location_id", BigInteger, nullable=False),
+        Column("created_by", String(32), nullable=False),
+        Column("created_at", ts, nullable=False),
+        Column("snoozed_until", ts, nullable=True),
+        Column("snoozed_by", String(32), nullable=True),
+        Column("acknowledged_period", Date, nullable=True),
+        Column("acknowledged_by", String(32), nullable=True),
+        PrimaryKeyConstraint("team_id", "channel_id", "location_id", name="pk_watches"),
+    )
+    Table(
+        "alerts", md,
+        Column("team_id", String(32), nullable=False),
+        Column("channel_id", String(32), nullable=False),
+        Column("location_id", BigInteger, nullable=False),
+        Column("period", String(16), nullable=False),
+        Column("kind", String(255), nullable=False),
+        Column("state", String(16), nullable=False),
+        Column("owner", String(255), nullable=True),
+        Column("lease_expires_at", ts, nullable=True),
+        Column("message_ts", String(32), nullable=True),
+        Column("sent_at", ts, nullable=True),
+        Column("created_at", ts, nullable=False),
+        PrimaryKeyConstraint(
+            "team_id", "channel_id", "location_id", "period", "kind", name="pk_alerts"
+        ),
+    )
+    md.create_all(conn, checkfirst=False)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "accounts, deliveries, files, watches, alerts", _v1_initial),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def _check_order(steps: tuple[Migration, ...]) -> None:
+    versions = [m.version for m in steps]
+    if versions != list(range(1, len(steps) + 1)):
+        raise RuntimeError(f"migration versions must be 1..N in order, got {versions}")
+
+
+_check_order(MIGRATIONS)
+
+
+def _migrate(conn: Connection, steps: tuple[Migration, ...]) -> tuple[int, int]:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    schema.schema_version.create(conn, checkfirst=True)
+    current = conn.execute(select(func.max(schema.schema_version.c.version))).scalar() or 0
+    latest = steps[-1].version if steps else 0
+    if current > latest:
+        raise SchemaTooNew(
+            f"The database schema is at version {current}, newer than this altegio-bot knows "
+            f"({latest}): run the newer version, or restore a backup made before the upgrade."
+        )
+    for step in steps:
+        if step.version <= current:
+            continue
+        step.apply(conn)
+        conn.execute(
+            insert(schema.schema_version).values(
+                version=step.version, description=step.description, applied_at=datetime.now(UTC)
+            )
+        )
+        log.info("Database schema migrated to version %d: %s", step.version, step.description)
+    return current, max(current, latest)
+
+
+async def migrate(engine: AsyncEngine, steps: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Bring the schema up to date; safe to call from several processes at once."""
+    _check_order(steps)
+    async with engine.connect() as conn:
+        # SQLite: take the write lock before reading the version, or two fresh processes could
+        # both see version 0 and both try to create the tables.
+        conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        async with conn.begin():
+            _, version = await conn.run_sync(_migrate, steps)
+    return version

@@ -1,0 +1,138 @@
+"""The current tables, as the store queries them.
+
+Every row carries the Slack team id, so one database can serve several workspaces. The schema is
+created and changed only by `migrations.py`; a test checks that both agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+# A NULL licence period would defeat the alerts' primary key (NULLs are never equal), so an
+# unknown deactivation date is stored as this key instead.
+UNKNOWN_PERIOD = "none"
+
+
+def period_key(period: date | None) -> str:
+    return period.isoformat() if period is not None else UNKNOWN_PERIOD
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always handed back timezone-aware.
+
+    SQLite has no time zones: values are stored as naive UTC text of fixed width, which keeps
+    string comparison (lease expiry) correct. Naive input is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", UtcDateTime, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("team_id", String(32), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("altegio_user_id", BigInteger, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("login", Text, nullable=False),
+    # Fernet ciphertext only; the plain token never reaches the database.
+    Column("token_ciphertext", Text, nullable=False),
+    Column("linked_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("team_id", "user_id", name="pk_accounts"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("team_id", String(32), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("team_id", "key", name="pk_deliveries"),
+    Index("ix_deliveries_created_at", "created_at"),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("team_id", String(32), nullable=False),
+    Column("file_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # uploading | done | failed
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("detail", Text, nullable=False, default=""),
+    Column("updated_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("team_id", "file_id", name="pk_files"),
+)
+
+watches = Table(
+    "watches",
+    metadata,
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("location_id", BigInteger, nullable=False),
+    Column("created_by", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("snoozed_until", UtcDateTime, nullable=True),
+    Column("snoozed_by", String(32), nullable=True),
+    Column("acknowledged_period", Date, nullable=True),
+    Column("acknowledged_by", String(32), nullable=True),
+    PrimaryKeyConstraint("team_id", "channel_id", "location_id", name="pk_watches"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("location_id", BigInteger, nullable=False),
+    Column("period", String(16), nullable=False),  # ISO date, or UNKNOWN_PERIOD
+    Column("kind", String(255), nullable=False),
+    Column("state", String(16), nullable=False),  # claimed | sent
+    Column("owner", String(255), nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("message_ts", String(32), nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint(
+        "team_id", "channel_id", "location_id", "period", "kind", name="pk_alerts"
+    ),
+)

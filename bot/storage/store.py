@@ -1,0 +1,412 @@
+"""The SQL implementation of handlers.ports.Store.
+
+Exactly-once guarantees come from single atomic statements, never from process memory: a claim is
+an INSERT that a primary key lets only one caller win, or an UPDATE whose WHERE clause only one
+caller can still satisfy (PostgreSQL re-checks it after waiting for a concurrent writer's row
+lock; SQLite has one writer at a time). The row count says who won.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from handlers.ports import AlertKey, LinkedAccount, Watch
+
+from .crypto import InvalidToken, TokenCipher
+from .engine import WRITE_OPTIONS
+from .schema import accounts, alerts, deliveries, files, period_key, watches
+
+log = logging.getLogger(__name__)
+
+# Slack retries a delivery for minutes, not days: a day of keys is ample.
+DELIVERY_RETENTION = timedelta(days=1)
+# How often each process sweeps old delivery keys (pruning is housekeeping, not correctness).
+DELIVERY_PRUNE_INTERVAL = 15 * 60.0
+
+FILE_UPLOADING, FILE_DONE, FILE_FAILED = "uploading", "done", "failed"
+ALERT_CLAIMED, ALERT_SENT = "claimed", "sent"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
+class SqlStore:
+    """Store on SQLAlchemy Core over an AsyncEngine; create it with `open_store`."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        cipher: TokenCipher,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self._cipher = cipher
+        self._clock = clock
+        self._dialect = engine.dialect.name
+        self._next_prune = 0.0
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+    def _insert(self, table: Table) -> Any:
+        if self._dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """A committing transaction; on SQLite BEGIN IMMEDIATE takes the write lock up front,
+        so a busy database makes us wait (busy_timeout) rather than fail part-way."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**WRITE_OPTIONS)
+            async with conn.begin():
+                yield conn
+
+    async def _insert_new(self, conn: AsyncConnection, table: Table, **values: Any) -> bool:
+        """INSERT … ON CONFLICT DO NOTHING: True only for the caller whose row went in."""
+        stmt = self._insert(table).values(**values).on_conflict_do_nothing()
+        return _rowcount(await conn.execute(stmt)) == 1
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    async def save_account(
+        self, team_id: str, user_id: str, *, altegio_user_id: int, name: str, login: str,
+        user_token: str,
+    ) -> LinkedAccount:
+        linked_at = self._now()
+        values = {
+            "altegio_user_id": altegio_user_id,
+            "name": name,
+            "login": login,
+            "token_ciphertext": self._cipher.encrypt(user_token),
+            "linked_at": linked_at,
+        }
+        stmt = self._insert(accounts).values(team_id=team_id, user_id=user_id, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["team_id", "user_id"], set_=values)
+        async with self._writing() as conn:
+            await conn.execute(stmt)
+        return LinkedAccount(
+            team_id=team_id, user_id=user_id, altegio_user_id=altegio_user_id, name=name,
+            login=login, linked_at=linked_at, user_token=user_token,
+        )
+
+    async def get_account(self, team_id: str, user_id: str) -> LinkedAccount | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(accounts).where(
+                        accounts.c.team_id == team_id, accounts.c.user_id == user_id
+                    )
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        try:
+            user_token, stale = self._cipher.decrypt(row.token_ciphertext)
+        except InvalidToken:
+            # Kept, not deleted: restoring the right key brings the session back.
+            log.warning(
+                "The stored Altegio session of Slack user %s (team %s) cannot be decrypted with "
+                "the configured encryption keys (was BOT_ENCRYPTION_KEY or the key file "
+                "changed?); treating the user as not linked.", user_id, team_id,
+            )
+            return None
+        if stale:
+            await self._reencrypt(team_id, user_id, row.token_ciphertext, user_token)
+        return LinkedAccount(
+            team_id=team_id, user_id=user_id, altegio_user_id=row.altegio_user_id,
+            name=row.name, login=row.login, linked_at=row.linked_at, user_token=user_token,
+        )
+
+    async def _reencrypt(self, team_id: str, user_id: str, old: str, plaintext: str) -> bool:
+        # Compare-and-set on the old ciphertext, so a login saved meanwhile is not overwritten.
+        stmt = (
+            update(accounts)
+            .where(
+                accounts.c.team_id == team_id,
+                accounts.c.user_id == user_id,
+                accounts.c.token_ciphertext == old,
+            )
+            .values(token_ciphertext=self._cipher.encrypt(plaintext))
+        )
+        async with self._writing() as conn:
+            return _rowcount(await conn.execute(stmt)) == 1
+
+    async def reencrypt_accounts(self) -> int:
+        """Re-encrypt every session not under the first key; returns how many were rewritten.
+
+        Sessions are also re-encrypted as they are read; this finishes a key rotation at once,
+        after which the old key can be dropped from BOT_ENCRYPTION_KEY.
+        """
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(accounts.c.team_id, accounts.c.user_id, accounts.c.token_ciphertext)
+                )
+            ).all()
+        rewritten = 0
+        for row in rows:
+            try:
+                plaintext, stale = self._cipher.decrypt(row.token_ciphertext)
+            except InvalidToken:
+                log.warning(
+                    "The stored session of Slack user %s (team %s) cannot be decrypted with any "
+                    "configured key; left as it is.", row.user_id, row.team_id,
+                )
+                continue
+            if stale and await self._reencrypt(
+                row.team_id, row.user_id, row.token_ciphertext, plaintext
+            ):
+                rewritten += 1
+        return rewritten
+
+    async def forget_account(self, team_id: str, user_id: str) -> bool:
+        stmt = delete(accounts).where(accounts.c.team_id == team_id, accounts.c.user_id == user_id)
+        async with self._writing() as conn:
+            return _rowcount(await conn.execute(stmt)) > 0
+
+    # -- deliveries ----------------------------------------------------------------------------
+
+    async def claim_delivery(self, team_id: str, key: str) -> bool:
+        now = self._now()
+        async with self._writing() as conn:
+            claimed = await self._insert_new(
+                conn, deliveries, team_id=team_id, key=key, created_at=now
+            )
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + DELIVERY_PRUNE_INTERVAL
+            try:
+                await self.prune_deliveries(now - DELIVERY_RETENTION)
+            except Exception:  # housekeeping must never fail a delivery
+                log.warning("Could not prune old delivery keys", exc_info=True)
+        return claimed
+
+    async def prune_deliveries(self, before: datetime) -> int:
+        """Delete delivery keys recorded before `before`; returns how many went."""
+        stmt = delete(deliveries).where(deliveries.c.created_at < before)
+        async with self._writing() as conn:
+            return _rowcount(await conn.execute(stmt))
+
+    # -- files ---------------------------------------------------------------------------------
+
+    async def claim_file(self, team_id: str, file_id: str, *, lease_seconds: float = 300) -> bool:
+        now = self._now()
+        lease = now + timedelta(seconds=lease_seconds)
+        async with self._writing() as conn:
+            if await self._insert_new(
+                conn, files, team_id=team_id, file_id=file_id, state=FILE_UPLOADING,
+                lease_expires_at=lease, detail="", updated_at=now,
+            ):
+                return True
+            # Retry a failed upload, or take over one whose uploader died mid-way.
+            stmt = (
+                update(files)
+                .where(
+                    files.c.team_id == team_id,
+                    files.c.file_id == file_id,
+                    or_(
+                        files.c.state == FILE_FAILED,
+                        and_(
+                            files.c.state == FILE_UPLOADING,
+                            or_(
+                                files.c.lease_expires_at.is_(None),
+                                files.c.lease_expires_at <= now,
+                            ),
+                        ),
+                    ),
+                )
+                .values(state=FILE_UPLOADING, lease_expires_at=lease, detail="", updated_at=now)
+            )
+            return _rowcount(await conn.execute(stmt)) == 1
+
+    async def finish_file(self, team_id: str, file_id: str, *, ok: bool, detail: str = "") -> None:
+        stmt = (
+            update(files)
+            .where(files.c.team_id == team_id, files.c.file_id == file_id)
+            .values(
+                state=FILE_DONE if ok else FILE_FAILED,
+                lease_expires_at=None,
+                detail=detail,
+                updated_at=self._now(),
+            )
+        )
+        async with self._writing() as conn:
+            await conn.execute(stmt)
+
+    # -- watches -------------------------------------------------------------------------------
+
+    def _watch_key(self, team_id: str, channel_id: str, location_id: int) -> Any:
+        return and_(
+            watches.c.team_id == team_id,
+            watches.c.channel_id == channel_id,
+            watches.c.location_id == location_id,
+        )
+
+    async def add_watch(
+        self, team_id: str, channel_id: str, location_id: int, user_id: str
+    ) -> bool:
+        async with self._writing() as conn:
+            return await self._insert_new(
+                conn, watches, team_id=team_id, channel_id=channel_id, location_id=location_id,
+                created_by=user_id, created_at=self._now(),
+            )
+
+    async def remove_watch(self, team_id: str, channel_id: str, location_id: int) -> bool:
+        stmt = delete(watches).where(self._watch_key(team_id, channel_id, location_id))
+        async with self._writing() as conn:
+            return _rowcount(await conn.execute(stmt)) > 0
+
+    async def get_watch(self, team_id: str, channel_id: str, location_id: int) -> Watch | None:
+        stmt = select(watches).where(self._watch_key(team_id, channel_id, location_id))
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(stmt)).one_or_none()
+        return _watch(row) if row is not None else None
+
+    async def list_watches(
+        self, team_id: str | None = None, channel_id: str | None = None
+    ) -> list[Watch]:
+        stmt = select(watches).order_by(
+            watches.c.team_id, watches.c.channel_id, watches.c.location_id
+        )
+        if team_id is not None:
+            stmt = stmt.where(watches.c.team_id == team_id)
+        if channel_id is not None:
+            stmt = stmt.where(watches.c.channel_id == channel_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_watch(row) for row in rows]
+
+    async def snooze_watch(
+        self, team_id: str, channel_id: str, location_id: int, *, until: datetime, user_id: str
+    ) -> bool:
+        stmt = (
+            update(watches)
+            .where(self._watch_key(team_id, channel_id, location_id))
+            .values(snoozed_until=until, snoozed_by=user_id)
+        )
+        async with self._writing() as conn:
+            return _rowcount(await conn.execute(stmt)) > 0
+
+    async def acknowledge_watch(
+        self, team_id: str, channel_id: str, location_id: int, *, period: date | None, user_id: str
+    ) -> bool:
+        stmt = (
+            update(watches)
+            .where(self._watch_key(team_id, channel_id, location_id))
+            .values(acknowledged_period=period, acknowledged_by=user_id)
+        )
+        async with self._writing() as conn:
+            return _rowcount(await conn.execute(stmt)) > 0
+
+    # -- alerts --------------------------------------------------------------------------------
+
+    def _alert_key(self, key: AlertKey) -> Any:
+        return and_(
+            alerts.c.team_id == key.team_id,
+            alerts.c.channel_id == key.channel_id,
+            alerts.c.location_id == key.location_id,
+            alerts.c.period == period_key(key.period),
+            alerts.c.kind == key.kind,
+        )
+
+    async def claim_alert(self, key: AlertKey, *, owner: str, lease_seconds: float = 300) -> bool:
+        now = self._now()
+        lease = now + timedelta(seconds=lease_seconds)
+        async with self._writing() as conn:
+            if await self._insert_new(
+                conn, alerts, team_id=key.team_id, channel_id=key.channel_id,
+                location_id=key.location_id, period=period_key(key.period), kind=key.kind,
+                state=ALERT_CLAIMED, owner=owner, lease_expires_at=lease, created_at=now,
+            ):
+                return True
+            # Take over a claim whose sweeper died before completing or releasing it; a sent
+            # alert is never claimed again.
+            stmt = (
+                update(alerts)
+                .where(
+                    self._alert_key(key),
+                    alerts.c.state == ALERT_CLAIMED,
+                    or_(alerts.c.lease_expires_at.is_(None), alerts.c.lease_expires_at <= now),
+                )
+                .values(owner=owner, lease_expires_at=lease)
+            )
+            return _rowcount(await conn.execute(stmt)) == 1
+
+    async def complete_alert(self, key: AlertKey, *, message_ts: str) -> None:
+        now = self._now()
+        stmt = (
+            update(alerts)
+            .where(self._alert_key(key), alerts.c.state == ALERT_CLAIMED)
+            .values(state=ALERT_SENT, message_ts=message_ts, sent_at=now, lease_expires_at=None)
+        )
+        async with self._writing() as conn:
+            if _rowcount(await conn.execute(stmt)) == 0:
+                # Released or never claimed: record the fact anyway, the message is out there
+                # (a row already sent keeps its first message_ts).
+                await self._insert_new(
+                    conn, alerts, team_id=key.team_id, channel_id=key.channel_id,
+                    location_id=key.location_id, period=period_key(key.period), kind=key.kind,
+                    state=ALERT_SENT, message_ts=message_ts, sent_at=now, created_at=now,
+                )
+
+    async def release_alert(self, key: AlertKey) -> None:
+        stmt = delete(alerts).where(self._alert_key(key), alerts.c.state == ALERT_CLAIMED)
+        async with self._writing() as conn:
+            await conn.execute(stmt)
+
+    async def sent_alert_kinds(
+        self, team_id: str, channel_id: str, location_id: int, period: date | None
+    ) -> set[str]:
+        stmt = select(alerts.c.kind).where(
+            alerts.c.team_id == team_id,
+            alerts.c.channel_id == channel_id,
+            alerts.c.location_id == location_id,
+            alerts.c.period == period_key(period),
+            alerts.c.state == ALERT_SENT,
+        )
+        async with self.engine.connect() as conn:
+            return set((await conn.execute(stmt)).scalars().all())
+
+
+def _watch(row: Any) -> Watch:
+    return Watch(
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        location_id=row.location_id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        snoozed_until=row.snoozed_until,
+        snoozed_by=row.snoozed_by,
+        acknowledged_period=row.acknowledged_period,
+        acknowledged_by=row.acknowledged_by,
+    )
