@@ -94,7 +94,13 @@ class SqlStore:
 
     async def _insert_new(self, conn: AsyncConnection, table: Table, **values: Any) -> bool:
         """INSERT … ON CONFLICT DO NOTHING: True only for the caller whose row went in."""
-        stmt = self._insert(table).values(**values).on_conflict_do_nothing()
+        stmt = (
+            self._insert(table)
+            .values(**values)
+            .on_conflict_do_nothing()
+            # SQLAlchemy reports INSERT row counts only when asked to.
+            .execution_options(preserve_rowcount=True)
+        )
         return _rowcount(await conn.execute(stmt)) == 1
 
     # -- accounts ------------------------------------------------------------------------------
