@@ -1,0 +1,355 @@
+"""The Slack workspace behind the fake Web API: its data and one function per method.
+
+Kept apart from the HTTP side (slack.py) so that adding a method is one function and one line
+in `api_methods()`. Answers follow Slack: `ok: true` with the documented fields, or `ok: false`
+with Slack's error code for the mistakes a bot can make.
+"""
+
+from __future__ import annotations
+
+import itertools
+import mimetypes
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+BOT_TOKEN = "xoxb-test-token"
+TEAM_ID = "T0TEST"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+APP_ID = "A0TEST"
+FILETYPES = {
+    "image/jpeg": ("jpg", "JPEG"),
+    "image/png": ("png", "PNG"),
+    "image/gif": ("gif", "GIF"),
+    "application/pdf": ("pdf", "PDF"),
+}
+
+
+@dataclass
+class FakeFile:
+    id: str
+    name: str
+    mimetype: str
+    content: bytes
+    size: int
+    user: str
+    login_page: bool = False  # serve the sign-in page even with the token (no files:read)
+    redirect: bool = False  # 302 to another host that serves the bytes
+    created: int = field(default_factory=lambda: int(time.time()))
+
+
+class SlackWorkspace:
+    """Data and Web API methods; the server supplies `url` (for file links)."""
+
+    url: str
+
+    def __init__(self, bot_token: str = BOT_TOKEN, team_id: str = TEAM_ID) -> None:
+        self.bot_token = bot_token
+        self.team_id = team_id
+        self._counter = itertools.count(1)
+        self._reset_data()
+
+    def _reset_data(self) -> None:
+        self.valid_tokens = {self.bot_token}
+        self.messages: list[dict[str, Any]] = []  # chat.postMessage, kept current by chat.update
+        self.ephemeral: list[dict[str, Any]] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> the published Home view
+        self.reactions: list[dict[str, str]] = []
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, FakeFile] = {}
+        self._used_triggers: set[str] = set()
+
+    # -- data set-up ----------------------------------------------------------------------
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str = "general",
+        *,
+        is_private: bool = False,
+        is_member: bool = True,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        channel = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": not is_private,
+            "is_group": is_private,
+            "is_im": False,
+            "is_private": is_private,
+            "is_member": is_member,
+            "is_archived": False,
+            **extra,
+        }
+        self.channels[channel_id] = channel
+        return channel
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str = "someone",
+        *,
+        real_name: str | None = None,
+        email: str | None = None,
+        tz: str = "Europe/London",
+        is_admin: bool = False,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        real = real_name or name.title()
+        user = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": real,
+            "deleted": False,
+            "is_bot": False,
+            "is_admin": is_admin,
+            "tz": tz,
+            "tz_offset": 0,
+            "profile": {
+                "real_name": real,
+                "display_name": name,
+                "email": email or f"{name}@example.com",
+            },
+            **extra,
+        }
+        self.users[user_id] = user
+        return user
+
+    def add_file(
+        self,
+        content: bytes,
+        name: str = "photo.jpg",
+        mimetype: str | None = None,
+        *,
+        user: str = "U0USER",
+        size: int | None = None,
+        file_id: str | None = None,
+        login_page: bool = False,
+        redirect: bool = False,
+    ) -> dict[str, Any]:
+        """Host a file; returns its Slack file object (as in events and files.info).
+
+        `size` overrides the declared size; `login_page` serves Slack's sign-in page even with
+        the token (as when files:read is missing); `redirect` sends the download to
+        `foreign_url`, which records whether an Authorization header followed it.
+        """
+        mimetype = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        fake_file = FakeFile(
+            id=file_id or f"F{next(self._counter):08d}",
+            name=name,
+            mimetype=mimetype,
+            content=content,
+            size=len(content) if size is None else size,
+            user=user,
+            login_page=login_page,
+            redirect=redirect,
+        )
+        self.files[fake_file.id] = fake_file
+        return self.file_object(fake_file.id)
+
+    def file_object(self, file_id: str) -> dict[str, Any]:
+        f = self.files[file_id]
+        filetype, pretty = FILETYPES.get(f.mimetype, (f.name.rpartition(".")[2], f.mimetype))
+        private = f"{self.url}/files-pri/{self.team_id}-{f.id}"
+        return {
+            "id": f.id,
+            "created": f.created,
+            "timestamp": f.created,
+            "name": f.name,
+            "title": f.name,
+            "mimetype": f.mimetype,
+            "filetype": filetype,
+            "pretty_type": pretty,
+            "user": f.user,
+            "user_team": self.team_id,
+            "editable": False,
+            "size": f.size,
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "url_private": f"{private}/{f.name}",
+            "url_private_download": f"{private}/download/{f.name}",
+            "permalink": f"https://test.slack.com/files/{f.user}/{f.id}/{f.name}",
+        }
+
+    def api_methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.update": self._update,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "reactions.add": self._reactions_add,
+            "conversations.info": self._conversations_info,
+            "users.info": self._users_info,
+            "files.info": self._files_info,
+        }
+
+    def _ts(self) -> str:
+        return f"{int(time.time())}.{next(self._counter):06d}"
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://test.slack.com/",
+            "team": "Test Team",
+            "user": "altegio-bot",
+            "team_id": self.team_id,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not any(args.get(k) for k in ("text", "blocks", "attachments")):
+            return {"ok": False, "error": "no_text"}
+        if channel[:1] in ("U", "W"):  # a user id: Slack posts to the DM and names it
+            channel = "D" + channel[1:]
+        message = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "ts": self._ts(),
+            **{
+                k: args[k]
+                for k in ("text", "blocks", "attachments", "thread_ts", "metadata")
+                if k in args
+            },
+        }
+        self.messages.append({"channel": channel, **message})
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("channel") or not args.get("user"):
+            return {"ok": False, "error": "invalid_arguments"}
+        ts = self._ts()
+        self.ephemeral.append({**args, "message_ts": ts})
+        return {"ok": True, "message_ts": ts}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = args.get("channel"), args.get("ts")
+        if not channel or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        changes = {k: args[k] for k in ("text", "blocks", "attachments") if k in args}
+        for message in self.messages:
+            if message["channel"] == channel and message["ts"] == ts:
+                message.update(changes)
+        message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, **changes}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "text": args.get("text", ""),
+            "message": message,
+        }
+
+    def _store_view(self, view: Any, view_id: str | None = None) -> dict[str, Any] | None:
+        if not isinstance(view, dict) or "type" not in view:
+            return None
+        view_id = view_id or f"V{next(self._counter):08d}"
+        stored = {
+            "id": view_id,
+            "team_id": self.team_id,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "state": {"values": {}},
+            "hash": f"{time.time():.6f}.{uuid.uuid4().hex[:8]}",
+            "private_metadata": "",
+            "callback_id": "",
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            **view,
+        }
+        self.views[view_id] = stored
+        return stored
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = args.get("trigger_id")
+        if not trigger:
+            return {"ok": False, "error": "invalid_arguments"}
+        if trigger in self._used_triggers:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        view = self._store_view(args.get("view"))
+        if view is None:
+            return {"ok": False, "error": "invalid_arguments"}
+        self._used_triggers.add(trigger)
+        return {"ok": True, "view": view}
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = args.get("view_id")
+        if not view_id:
+            external = args.get("external_id")
+            view_id = next(
+                (k for k, v in self.views.items() if external and v.get("external_id") == external),
+                None,
+            )
+        if not view_id:
+            return {"ok": False, "error": "not_found"}
+        old = self.views.get(view_id)
+        if old and args.get("hash") and args["hash"] != old["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        view = self._store_view(args.get("view"), view_id)
+        return {"ok": True, "view": view} if view else {"ok": False, "error": "invalid_arguments"}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = args.get("user_id")
+        view = self._store_view(args.get("view")) if user_id else None
+        if view is None:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.home_views[str(user_id)] = view
+        return {"ok": True, "view": view}
+
+    def _reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        reaction = {k: str(args.get(k) or "") for k in ("channel", "timestamp", "name")}
+        if not all(reaction.values()):
+            return {"ok": False, "error": "invalid_arguments"}
+        if reaction in self.reactions:
+            return {"ok": False, "error": "already_reacted"}
+        self.reactions.append(reaction)
+        return {"ok": True}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(args.get("channel") or "")
+        if not channel_id:
+            return {"ok": False, "error": "channel_not_found"}
+        channel = self.channels.get(channel_id) or {
+            "id": channel_id,
+            "name": f"channel-{channel_id.lower()}",
+            "is_channel": channel_id.startswith("C"),
+            "is_group": channel_id.startswith("G"),
+            "is_im": channel_id.startswith("D"),
+            "is_private": not channel_id.startswith("C"),
+            "is_member": True,
+            "is_archived": False,
+        }
+        return {"ok": True, "channel": channel}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(args.get("user") or "")
+        if not user_id:
+            return {"ok": False, "error": "user_not_found"}
+        user = self.users.get(user_id) or self.add_user(user_id, f"user-{user_id.lower()}")
+        return {"ok": True, "user": user}
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(args.get("file") or "")
+        if file_id not in self.files:
+            return {"ok": False, "error": "file_not_found"}
+        return {
+            "ok": True,
+            "file": self.file_object(file_id),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
