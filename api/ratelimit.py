@@ -3,8 +3,14 @@
 Both limiters use GCRA (the "generic cell rate algorithm", a token bucket expressed as one
 timestamp): each caller reserves the next free slot at once and then sleeps until it, so waiters
 are served in arrival order without a lock or polling. `burst` is how many requests may go out
-back to back after a quiet spell; 1 spaces every request exactly 1/rate apart, which keeps any
-one-second window at or under `rate` whatever way the server counts.
+back to back after a quiet spell; 1 spaces requests evenly, which keeps any one-second window at
+or under `rate` whatever way the server counts (a token bucket with burst b lets through up to
+b + rate requests in one second, which a sliding-window counter such as Altegio's answers with 429).
+
+`headroom` stretches the spacing a little (5 % by default): requests leave evenly spaced but reach
+the server with a few milliseconds of jitter, and an exactly-at-the-limit pace turns that jitter
+into an occasional 429. `per_minute` adds Altegio's second limit (200 a minute, which is less than
+5 a second sustained): the spacing is then the larger of the two.
 
 `TokenBucket` paces one process. `RedisRateLimiter` keeps the slot timestamp in Redis and
 reserves it with one Lua script, so every process on a host shares a single budget (Altegio
@@ -43,6 +49,18 @@ class NoLimit:
         return None
 
 
+def spacing(rate: float, *, per_minute: float | None = None, headroom: float = 0.05) -> float:
+    """Seconds between requests for a per-second and an optional per-minute limit."""
+    if not rate > 0:
+        raise ValueError("rate must be above 0")
+    if per_minute is not None and not per_minute > 0:
+        raise ValueError("per_minute must be above 0")
+    if not 0 <= headroom < 1:
+        raise ValueError("headroom must be from 0 to below 1")
+    interval = max(1.0 / rate, 60.0 / per_minute if per_minute else 0.0)
+    return interval * (1.0 + headroom)
+
+
 class TokenBucket:
     """An in-process limiter: `rate` requests per second, `burst` back to back."""
 
@@ -51,16 +69,17 @@ class TokenBucket:
         rate: float,
         *,
         burst: float = 1.0,
+        per_minute: float | None = None,
+        headroom: float = 0.05,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if not rate > 0:
-            raise ValueError("rate must be above 0")
         if not burst >= 1:
             raise ValueError("burst must be at least 1")
+        self._interval = spacing(rate, per_minute=per_minute, headroom=headroom)
         self.rate = float(rate)
+        self.per_minute = per_minute
         self.burst = float(burst)
-        self._interval = 1.0 / self.rate
         self._tolerance = (self.burst - 1.0) * self._interval
         self._clock = clock
         self._sleep = sleep
@@ -72,6 +91,10 @@ class TokenBucket:
         tat = max(self._tat, now)
         self._tat = tat + self._interval
         return max(0.0, tat - self._tolerance - now)
+
+    @property
+    def interval(self) -> float:
+        return self._interval
 
     async def acquire(self) -> None:
         wait = self.reserve()
@@ -134,27 +157,32 @@ class RedisRateLimiter:
         *,
         key: str = "altegio:ratelimit",
         burst: float = 1.0,
+        per_minute: float | None = None,
+        headroom: float = 0.05,
         sleep: Sleep = asyncio.sleep,
         client: Any = None,
     ) -> None:
-        if not rate > 0:
-            raise ValueError("rate must be above 0")
         if not burst >= 1:
             raise ValueError("burst must be at least 1")
-        import redis.asyncio as redis  # an optional dependency for single-process deployments
+        interval = spacing(rate, per_minute=per_minute, headroom=headroom)
+        import redis.asyncio as redis  # only needed when processes share the limit
 
         self.rate = float(rate)
+        self.per_minute = per_minute
         self.burst = float(burst)
         self.key = key
-        self._interval_us = round(1_000_000 / self.rate)
-        self._tolerance_us = round((self.burst - 1.0) * 1_000_000 / self.rate)
+        self.interval = interval
+        self._interval_us = round(interval * 1_000_000)
+        self._tolerance_us = round((self.burst - 1.0) * interval * 1_000_000)
         self._sleep = sleep
         self._owns_client = client is None
-        self._redis = client or redis.Redis.from_url(
+        self._redis = client if client is not None else redis.Redis.from_url(
             url, socket_connect_timeout=2, socket_timeout=2
         )
         self._script = self._redis.register_script(_GCRA)
-        self._fallback = TokenBucket(rate, burst=burst, sleep=sleep)
+        self._fallback = TokenBucket(
+            rate, burst=burst, per_minute=per_minute, headroom=headroom, sleep=sleep
+        )
         self._degraded = False
 
     async def _call(self, pause_us: int) -> float | None:
@@ -197,13 +225,19 @@ class RedisRateLimiter:
 
 
 def build_limiter(
-    rate: float | None, *, redis_url: str | None = None, burst: float = 1.0,
+    rate: float | None,
+    *,
+    redis_url: str | None = None,
+    per_minute: float | None = None,
+    burst: float = 1.0,
+    headroom: float = 0.05,
     key: str = "altegio:ratelimit",
 ) -> RateLimiter:
     """The limiter the settings ask for: shared through Redis when a URL is given, else local;
     no limit when `rate` is None or 0."""
     if not rate:
         return NoLimit()
+    options: dict[str, Any] = {"burst": burst, "per_minute": per_minute, "headroom": headroom}
     if redis_url:
-        return RedisRateLimiter(redis_url, rate, key=key, burst=burst)
-    return TokenBucket(rate, burst=burst)
+        return RedisRateLimiter(redis_url, rate, key=key, **options)
+    return TokenBucket(rate, **options)

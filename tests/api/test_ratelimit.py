@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import os
+import random
 import time
 import uuid
 
@@ -31,20 +32,20 @@ class FakeClock:
 
 def test_reservations_are_spaced_one_interval_apart():
     clock = FakeClock()
-    bucket = TokenBucket(5, clock=clock)
+    bucket = TokenBucket(5, headroom=0, clock=clock)
     waits = [bucket.reserve() for _ in range(6)]
     assert waits == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
 
 
 def test_burst_lets_that_many_through_then_paces():
     clock = FakeClock()
-    bucket = TokenBucket(5, burst=3, clock=clock)
+    bucket = TokenBucket(5, burst=3, headroom=0, clock=clock)
     assert [bucket.reserve() for _ in range(5)] == pytest.approx([0, 0, 0, 0.2, 0.4])
 
 
 def test_quiet_spell_refills_but_never_beyond_burst():
     clock = FakeClock()
-    bucket = TokenBucket(10, burst=2, clock=clock)
+    bucket = TokenBucket(10, burst=2, headroom=0, clock=clock)
     [bucket.reserve() for _ in range(4)]
     clock.now += 60
     assert [bucket.reserve() for _ in range(4)] == pytest.approx([0, 0, 0.1, 0.2])
@@ -52,15 +53,50 @@ def test_quiet_spell_refills_but_never_beyond_burst():
 
 def test_partial_refill():
     clock = FakeClock()
-    bucket = TokenBucket(4, clock=clock)
+    bucket = TokenBucket(4, headroom=0, clock=clock)
     assert bucket.reserve() == 0
     clock.now += 0.1
     assert bucket.reserve() == pytest.approx(0.15)
 
 
+def test_headroom_and_per_minute_stretch_the_spacing():
+    assert TokenBucket(5).interval == pytest.approx(0.21)
+    assert TokenBucket(5, headroom=0, per_minute=200).interval == pytest.approx(0.3)
+    assert TokenBucket(5, headroom=0, per_minute=600).interval == pytest.approx(0.2)
+
+
+def sliding_window_refusals(arrivals: list[float], limit: int) -> int:
+    """What a server counting "more than `limit` in any second, ends included" refuses."""
+    accepted: list[float] = []
+    refused = 0
+    for t in sorted(arrivals):
+        if sum(1 for a in accepted if t - a <= 1.0) >= limit:
+            refused += 1
+        else:
+            accepted.append(t)
+    return refused
+
+
+@pytest.mark.parametrize(("headroom", "expect_refusals"), [(0.0, True), (0.05, False)])
+def test_headroom_absorbs_network_jitter(headroom, expect_refusals):
+    rng = random.Random(7)
+    clock = FakeClock()
+    bucket = TokenBucket(50, headroom=headroom, clock=clock)
+    departures = [clock.now + bucket.reserve() for _ in range(500)]
+    arrivals = [t + rng.uniform(0, 0.02) for t in departures]  # up to 20 ms in transit
+    assert (sliding_window_refusals(arrivals, 50) > 0) is expect_refusals
+
+
+def test_burst_breaks_a_sliding_window_limit():
+    clock = FakeClock()
+    bucket = TokenBucket(5, burst=5, clock=clock)
+    departures = [clock.now + bucket.reserve() for _ in range(20)]
+    assert sliding_window_refusals(departures, 5) > 0
+
+
 async def test_acquire_sleeps_for_the_reserved_slot():
     clock = FakeClock()
-    bucket = TokenBucket(2, clock=clock, sleep=clock.sleep)
+    bucket = TokenBucket(2, headroom=0, clock=clock, sleep=clock.sleep)
     for _ in range(3):
         await bucket.acquire()
     assert clock.sleeps == pytest.approx([0.5, 1.0])
@@ -68,7 +104,7 @@ async def test_acquire_sleeps_for_the_reserved_slot():
 
 async def test_pause_holds_everyone():
     clock = FakeClock()
-    bucket = TokenBucket(10, burst=5, clock=clock, sleep=clock.sleep)
+    bucket = TokenBucket(10, burst=5, headroom=0, clock=clock, sleep=clock.sleep)
     await bucket.pause(2.0)
     await bucket.acquire()
     await bucket.acquire()
@@ -90,8 +126,9 @@ async def test_cancelled_waiter_gives_its_slot_back():
 
 
 async def test_real_time_concurrent_callers_are_paced():
-    rate, n = 50.0, 15
-    bucket = TokenBucket(rate)
+    n = 15
+    bucket = TokenBucket(50.0)
+    rate = 1 / bucket.interval
     stamps: list[float] = []
 
     async def one() -> None:
@@ -112,13 +149,17 @@ def test_invalid_settings_are_refused():
         TokenBucket(0)
     with pytest.raises(ValueError):
         TokenBucket(5, burst=0.5)
+    with pytest.raises(ValueError):
+        TokenBucket(5, per_minute=0)
+    with pytest.raises(ValueError):
+        TokenBucket(5, headroom=1)
 
 
 async def test_build_limiter_and_protocol():
     assert isinstance(build_limiter(None), NoLimit)
     assert isinstance(build_limiter(0), NoLimit)
-    local = build_limiter(5)
-    assert isinstance(local, TokenBucket) and local.rate == 5
+    local = build_limiter(5, per_minute=200)
+    assert isinstance(local, TokenBucket) and local.rate == 5 and local.per_minute == 200
     for limiter in (local, NoLimit()):
         assert isinstance(limiter, RateLimiter)
     await NoLimit().acquire()
@@ -157,9 +198,10 @@ async def shared_key(redis_url):
 
 
 async def test_redis_limiters_share_one_budget(redis_url, shared_key):
-    rate, per_limiter = 40.0, 8
-    first = RedisRateLimiter(redis_url, rate, key=shared_key)
-    second = RedisRateLimiter(redis_url, rate, key=shared_key)
+    per_limiter = 8
+    first = RedisRateLimiter(redis_url, 40.0, key=shared_key)
+    second = RedisRateLimiter(redis_url, 40.0, key=shared_key)
+    rate = 1 / first.interval
     stamps: list[float] = []
 
     async def one(limiter: RedisRateLimiter) -> None:
@@ -219,7 +261,7 @@ async def test_redis_down_falls_back_to_local_pacing(caplog):
             elapsed = time.monotonic() - started
     finally:
         await limiter.aclose()
-    assert 3 / 50 - EPSILON <= elapsed < 1.0
+    assert 3 * limiter.interval - EPSILON <= elapsed < 1.0
     warnings = [r for r in caplog.records if "redis rate limiter unavailable" in r.getMessage()]
     assert len(warnings) == 1  # once per outage, not once per request
 
@@ -264,6 +306,6 @@ async def test_redis_outage_and_recovery_are_logged_once_each(caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert sum("unavailable" in m for m in messages) == 1
     assert sum("reachable again" in m for m in messages) == 1
-    assert sleeps == pytest.approx([0.1], abs=0.01)
+    assert sleeps == pytest.approx([limiter.interval], abs=0.01)
     assert fake.calls == 4
     await limiter.aclose()  # not ours to close: must not touch the fake
