@@ -1,0 +1,557 @@
+"""AltegioClient: the four Altegio calls the bot makes, on one long-lived httpx.AsyncClient.
+
+Each call goes through the same path: wait for the rate limiter, send with headers built for this
+request alone, retry what is safe to retry, then turn the answer into a model or an AltegioError.
+Licence and phone lookups are cached (see cache.py); uploads and logins never are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from api.cache import SingleFlightCache
+from api.errors import (
+    PARTNER,
+    USER,
+    AccessDenied,
+    AltegioError,
+    AuthenticationError,
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    TokenKind,
+    Unavailable,
+)
+from api.models import AltegioUser, ImageUpload, License, PhoneValidation, parse_flag
+from api.ratelimit import NoLimit, RateLimiter, TokenBucket
+
+log = logging.getLogger("altegio.api")
+
+ACCEPT = "application/vnd.api.v2+json"
+USER_AGENT = f"altegio-bot/0.1 httpx/{httpx.__version__}"
+_ENVELOPE_KEYS = {"success", "data", "meta", "errors", "message"}
+# Newer pages say team_member, every example still posts to /images/master.
+_ENTITIES = {"master": "master", "team_member": "master", "service": "service"}
+
+Entity = Literal["master", "service"]
+M = TypeVar("M", bound=BaseModel)
+Token = str | SecretStr | None
+
+
+def _reveal(token: Token) -> str | None:
+    if isinstance(token, SecretStr):
+        token = token.get_secret_value()
+    if token is None:
+        return None
+    token = token.strip()
+    return token or None
+
+
+def token_fingerprint(token: str | None) -> str | None:
+    """A stable, non-reversible name for a token: cache keys must separate users' access without
+    keeping the tokens themselves in memory as keys."""
+    if token is None:
+        return None
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def mask_phone(phone: str) -> str:
+    """Enough of a phone number to follow a log line, not enough to call it."""
+    digits = phone.strip()
+    if len(digits) <= 5:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After in seconds, or as an HTTP date; None if absent or unreadable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _message_of(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    meta = body.get("meta")
+    candidates = [meta.get("message") if isinstance(meta, dict) else None]
+    candidates += [body.get("message"), body.get("error")]
+    for value in candidates:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _errors_of(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        return {}
+    meta = body.get("meta")
+    value = meta.get("errors") if isinstance(meta, dict) else None
+    if value is None:
+        value = body.get("errors")
+    if isinstance(value, dict):
+        return dict(value)
+    if value:  # a list or a string: keep it rather than lose Altegio's details
+        return {"_": value}
+    return {}
+
+
+def _unwrap(body: Any) -> Any:
+    """`data` of an envelope, or the body itself when Altegio sent a bare object."""
+    if isinstance(body, dict) and (
+        "success" in body or ("data" in body and set(body) <= _ENVELOPE_KEYS)
+    ):
+        return body.get("data")
+    return body
+
+
+def _describe_body(response: httpx.Response) -> str:
+    if not response.content.strip():
+        return "an empty body"
+    kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+    if "html" in kind or response.content.lstrip()[:1] == b"<":
+        return f"an HTML page ({kind})"
+    return f"a body that is not JSON ({kind})"
+
+
+def _token_refused(message: str, *, user_token_sent: bool) -> TokenKind:
+    text = message.lower()
+    if "partner" in text:
+        return PARTNER
+    if "user" in text:
+        return USER
+    return USER if user_token_sent else PARTNER
+
+
+class AltegioClient:
+    """One per process. Safe for any number of concurrent callers on one event loop."""
+
+    def __init__(
+        self,
+        base_url: str,
+        partner_token: str | SecretStr,
+        *,
+        rate_limit: float | None = 5.0,
+        timeout: float = 10.0,
+        max_retries: int = 3,
+        license_ttl: float = 300,
+        phone_ttl: float = 86400,
+        not_found_ttl: float = 30,
+        limiter: RateLimiter | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        burst: float = 1.0,
+        rate_limit_per_minute: float | None = None,
+        headroom: float = 0.05,
+        backoff_base: float = 0.5,
+        backoff_max: float = 8.0,
+        retry_after_cap: float = 30.0,
+        cache_size: int = 10_000,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
+    ) -> None:
+        partner = _reveal(partner_token)
+        if partner is None:
+            raise ValueError("the Altegio partner token is empty")
+        base = (base_url or "").strip()
+        if not base.startswith(("http://", "https://")):
+            raise ValueError("the Altegio base URL must start with http:// or https://")
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        self._partner = SecretStr(partner)
+        self.base_url = base.rstrip("/") + "/"  # httpx then joins relative paths beneath it
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self.backoff_base = float(backoff_base)
+        self.backoff_max = float(backoff_max)
+        self.retry_after_cap = float(retry_after_cap)
+        self.upstream_calls = 0
+        self._sleep = sleep if sleep is not None else asyncio.sleep
+        self._random = random.Random()  # noqa: S311 - jitter, not security
+        if limiter is None:
+            limiter = (
+                TokenBucket(
+                    rate_limit, burst=burst, per_minute=rate_limit_per_minute, headroom=headroom
+                )
+                if rate_limit
+                else NoLimit()
+            )
+        self.limiter: RateLimiter = limiter
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0)),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            follow_redirects=False,
+        )
+        self._licenses: SingleFlightCache[License] = SingleFlightCache(
+            license_ttl, negative_ttl=not_found_ttl, negative=(NotFound,), maxsize=cache_size
+        )
+        self._phones: SingleFlightCache[PhoneValidation] = SingleFlightCache(
+            phone_ttl, negative_ttl=not_found_ttl, negative=(NotFound,), maxsize=cache_size
+        )
+
+    def __repr__(self) -> str:
+        return f"AltegioClient(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> AltegioClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._http.is_closed
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections. A limiter passed in belongs to the caller, who closes it."""
+        await self._http.aclose()
+
+    def clear_cache(self) -> None:
+        self._licenses.clear()
+        self._phones.clear()
+
+    # ----------------------------------------------------------------- the four calls
+
+    async def get_license(self, location_id: int, *, user_token: Token = None) -> License:
+        """The licence of one location, as seen with `user_token` (or the partner token alone)."""
+        location_id = _positive_id(location_id, "location id")
+        token = _reveal(user_token)
+        key = (location_id, token_fingerprint(token))
+
+        async def fetch() -> License:
+            data = await self._call(
+                "GET", f"license/{location_id}", user_token=token,
+                extra={"location_id": location_id},
+            )
+            if isinstance(data, list) and len(data) == 1:
+                data = data[0]
+            if data is None or data == [] or data == {}:
+                raise NotFound(f"Altegio has no licence for location {location_id}", status=200)
+            if isinstance(data, dict) and not any(
+                k in data for k in ("salon_id", "location_id", "company_id")
+            ):
+                data = {**data, "salon_id": location_id}
+            return _model(License, data, "licence")
+
+        return await self._licenses.get(key, fetch)
+
+    async def validate_phone(self, phone: str) -> PhoneValidation:
+        """Altegio's verdict on a phone number such as "+442079460958".
+
+        The documentation does not say whether an invalid number is answered with
+        is_valid=false or with an error, so a 400/422 is read as is_valid=false too.
+        """
+        text = (phone or "").strip()
+        if not text:
+            raise InvalidInput("the phone number is empty")
+
+        async def fetch() -> PhoneValidation:
+            try:
+                data = await self._call(
+                    "GET", f"validation/validate_phone/{quote(text, safe='')}",
+                    log_path=f"validation/validate_phone/{mask_phone(text)}",
+                )
+            except InvalidInput as error:
+                return PhoneValidation(is_valid=False, message=error.message)
+            if isinstance(data, bool | int | str):  # a bare verdict instead of an object
+                data = {"is_valid": data}
+            return _model(PhoneValidation, data, "phone check")
+
+        return await self._phones.get(text, fetch)
+
+    async def authenticate(self, login: str, password: str) -> AltegioUser:
+        """Exchange a login (e-mail or phone) and password for the user's token."""
+        data = await self._call(
+            "POST", "auth", json_body={"login": login, "password": password}, login=True
+        )
+        if not isinstance(data, dict) or not _reveal(data.get("user_token")):
+            raise Unavailable("Altegio accepted the login but sent no user token")
+        return _model(AltegioUser, data, "user")
+
+    async def upload_image(
+        self,
+        entity: Entity | str,
+        *,
+        company_id: int,
+        entity_id: int,
+        content: bytes,
+        filename: str,
+        content_type: str,
+        user_token: Token,
+    ) -> ImageUpload:
+        """Bind an image to a team member ("master") or a service, on the user's behalf."""
+        kind = _ENTITIES.get(str(entity).strip().lower())
+        if kind is None:
+            raise ValueError(f"entity must be 'master' or 'service', not {entity!r}")
+        token = _reveal(user_token)
+        if token is None:
+            raise AuthenticationError(
+                "uploading an image needs a user token", token=USER, status=None
+            )
+        company_id = _positive_id(company_id, "location id")
+        entity_id = _positive_id(entity_id, f"{kind} id")
+        data = await self._call(
+            "POST", f"images/{kind}", user_token=token,
+            files={"image": (filename or "image", content, content_type)},
+            data={"company_id": str(company_id), f"{kind}_id": str(entity_id)},
+            extra={"location_id": company_id},
+        )
+        if not isinstance(data, dict):
+            raise Unavailable("Altegio answered the upload without describing the image")
+        return _model(ImageUpload, data, "image upload")
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _headers(self, user_token: str | None, *, json_content: bool) -> dict[str, str]:
+        authorization = f"Bearer {self._partner.get_secret_value()}"
+        if user_token:
+            authorization += f", User {user_token}"
+        headers = {"Accept": ACCEPT, "Authorization": authorization, "User-Agent": USER_AGENT}
+        if json_content:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def _backoff(self, attempt: int) -> float:
+        # Full jitter: spreads the retries of many callers instead of having them retry in step.
+        ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
+        return self._random.uniform(0, ceiling)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        log_path: str | None = None,
+        user_token: str | None = None,
+        json_body: Any = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        login: bool = False,
+    ) -> Any:
+        """Send one logical request and return the `data` of a successful answer.
+
+        `login` marks POST /auth, where a refusal means wrong credentials, not a bad token.
+        """
+        response = await self._send(
+            method, path, log_path=log_path or path, user_token=user_token,
+            json_body=json_body, files=files, data=data, extra=extra or {},
+        )
+        status = response.status_code
+        if 300 <= status < 400:
+            where = response.headers.get("location", "elsewhere")
+            raise Unavailable(
+                f"Altegio redirected the request to {where}; check the Altegio API URL",
+                status=status,
+            )
+        try:
+            body = json.loads(response.content) if response.content.strip() else None
+            is_json = body is not None
+        except ValueError:
+            body, is_json = None, False
+
+        if status == 429:
+            raise RateLimited(
+                _message_of(body) or "Altegio is limiting the bot's requests; try again shortly",
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+            )
+        if status >= 500:
+            raise Unavailable(
+                _message_of(body)
+                or f"Altegio is not answering properly (HTTP {status} {response.reason_phrase})",
+                status=status,
+            )
+        if not is_json:
+            # Altegio itself always answers JSON: anything else came from a proxy or a wrong URL,
+            # and must not be read as Altegio's verdict (an HTML 404 is not "no such location").
+            raise Unavailable(
+                f"Altegio answered HTTP {status} with {_describe_body(response)} instead of JSON",
+                status=status,
+            )
+        message = _message_of(body)
+        if 200 <= status < 300:
+            if isinstance(body, dict) and parse_flag(body.get("success")) is False:
+                # Refused despite the 2xx status: read it as the request being wrong.
+                status = 400
+            else:
+                return _unwrap(body)
+        raise _error_for(
+            status, message, _errors_of(body), user_token_sent=user_token is not None,
+            login=login, reported_status=response.status_code,
+        )
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        log_path: str,
+        user_token: str | None,
+        json_body: Any,
+        files: Mapping[str, Any] | None,
+        data: Mapping[str, str] | None,
+        extra: Mapping[str, Any],
+    ) -> httpx.Response:
+        # Only GETs are repeated after a failure that may have reached Altegio: repeating a POST
+        # could upload an image twice. Refusals that happened before any work (429, or a
+        # connection that never opened) are safe to repeat for every method.
+        idempotent = method.upper() in {"GET", "HEAD", "OPTIONS"}
+        attempts = self.max_retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            await self.limiter.acquire()
+            headers = self._headers(user_token, json_content=files is None)
+            fields = {"method": method, "path": log_path, "attempt": attempt + 1, **extra}
+            started = time.perf_counter()
+            self.upstream_calls += 1
+            try:
+                response = await self._http.request(
+                    method, path, headers=headers, json=json_body, files=files, data=data
+                )
+            except httpx.UnsupportedProtocol:
+                raise Unavailable("the Altegio API URL is not an http(s) URL") from None
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                error = Unavailable(f"Altegio could not be reached ({type(exc).__name__})")
+                retryable = True
+            except httpx.TimeoutException as exc:
+                error = Unavailable(
+                    f"Altegio did not answer within {self.timeout:g} s ({type(exc).__name__})"
+                )
+                retryable = idempotent
+            except httpx.RequestError as exc:
+                error = Unavailable(f"the connection to Altegio failed ({type(exc).__name__})")
+                retryable = idempotent
+            else:
+                status = response.status_code
+                elapsed = (time.perf_counter() - started) * 1000
+                log.log(
+                    logging.WARNING if status >= 500 or status == 429 else logging.INFO,
+                    "altegio %s %s -> %s in %.0f ms", method, log_path, status, elapsed,
+                    extra={**fields, "status": status, "latency_ms": round(elapsed, 1)},
+                )
+                if status == 429 and not last:
+                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+                    if retry_after is None:
+                        delay = self._backoff(attempt)
+                    else:
+                        delay = min(retry_after, self.retry_after_cap)
+                        await _pause(self.limiter, delay)
+                    await self._sleep(delay)
+                    continue
+                if status >= 500 and idempotent and not last:
+                    await self._sleep(self._backoff(attempt))
+                    continue
+                return response
+
+            elapsed = (time.perf_counter() - started) * 1000
+            log.warning(
+                "altegio %s %s failed in %.0f ms: %s", method, log_path, elapsed, error.message,
+                extra={**fields, "status": None, "latency_ms": round(elapsed, 1)},
+            )
+            if last or not retryable:
+                raise error
+            await self._sleep(self._backoff(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _pause(limiter: RateLimiter, seconds: float) -> None:
+    pause = getattr(limiter, "pause", None)
+    if pause is not None:
+        await pause(seconds)
+
+
+def _positive_id(value: Any, what: str) -> int:
+    # Checked here because the id becomes part of a URL path or a form field.
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise InvalidInput(f"the {what} must be a positive whole number")
+    return value
+
+
+_LOGIN_REFUSALS = {400, 401, 403, 404, 422}
+
+
+def _error_for(
+    status: int,
+    message: str | None,
+    errors: dict[str, Any],
+    *,
+    user_token_sent: bool,
+    login: bool = False,
+    reported_status: int | None = None,
+) -> AltegioError:
+    """The error for a JSON refusal. `status` picks the type, `reported_status` (what the
+    server actually sent, if different) is what the error carries."""
+    shown = reported_status if reported_status is not None else status
+    error = _plain_error_for(status, message, errors, user_token_sent=user_token_sent)
+    if login and status in _LOGIN_REFUSALS:
+        # Which status means "wrong password" is not documented; only a message blaming the
+        # partner token means the operator, not the user, has something to fix.
+        if "partner" in (message or "").lower():
+            error = AuthenticationError(message or "", token=PARTNER)
+        else:
+            error = InvalidCredentials(
+                message or "Altegio did not accept that login and password", errors=errors
+            )
+    error.status = shown
+    return error
+
+
+def _plain_error_for(
+    status: int, message: str | None, errors: dict[str, Any], *, user_token_sent: bool
+) -> AltegioError:
+    if status == 401:
+        token = _token_refused(message or "", user_token_sent=user_token_sent)
+        default = (
+            "Altegio refused the partner token" if token == PARTNER
+            else "Altegio refused the user token; log in again"
+        )
+        return AuthenticationError(message or default, token=token, status=status)
+    if status in (402, 403):
+        return AccessDenied(message or "Altegio denied access", status=status)
+    if status == 404:
+        return NotFound(message or "Altegio has no such resource", status=status)
+    if status in (400, 409, 413, 415, 422):
+        return InvalidInput(message or "Altegio rejected the request", status=status,
+                            errors=errors)
+    if status == 408:
+        return Unavailable(message or "Altegio timed out", status=status)
+    return AltegioError(message or f"Altegio answered HTTP {status}", status=status)
+
+
+def _model(model: type[M], data: Any, what: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # Locations and reasons only: the input may hold a user token.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)[:5]
+        )
+        raise Unavailable(f"Altegio sent a {what} the bot could not read ({problems})") from None

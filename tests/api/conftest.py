@@ -1,0 +1,105 @@
+"""A scripted Altegio behind httpx.MockTransport, and a client wired to it for fast tests."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from api import AltegioClient
+
+PARTNER = "partner-secret-token"
+USER = "user-secret-token"
+BASE = "https://altegio.test/api/v1"
+
+Reply = (
+    httpx.Response
+    | Exception
+    | Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
+)
+
+
+def ok(data: Any, status: int = 200, **kwargs: Any) -> httpx.Response:
+    return httpx.Response(status, json={"success": True, "data": data, "meta": []}, **kwargs)
+
+
+def fail(status: int, message: str | None = None, errors: Any = None, **kwargs: Any):
+    meta: dict[str, Any] = {}
+    if message is not None:
+        meta["message"] = message
+    if errors is not None:
+        meta["errors"] = errors
+    return httpx.Response(status, json={"success": False, "data": None, "meta": meta}, **kwargs)
+
+
+class Script:
+    """Answers requests with the queued replies in order (the last one repeats)."""
+
+    def __init__(self, *replies: Reply) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+        self.bodies: list[bytes] = []
+
+    def queue(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        self.bodies.append(await request.aread())
+        reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
+        if isinstance(reply, Exception):
+            raise reply
+        if callable(reply) and not isinstance(reply, httpx.Response):
+            reply = reply(request)
+            if inspect.isawaitable(reply):
+                reply = await reply
+        return reply
+
+    @property
+    def calls(self) -> int:
+        return len(self.requests)
+
+
+class Sleeps(list):
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def script() -> Script:
+    return Script()
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+async def make_client(script: Script, sleeps: Sleeps):
+    made: list[AltegioClient] = []
+
+    def factory(**overrides: Any) -> AltegioClient:
+        options: dict[str, Any] = {
+            "rate_limit": None,
+            "transport": httpx.MockTransport(script),
+            "sleep": sleeps,
+            "backoff_base": 0.1,
+        }
+        options.update(overrides)
+        base = options.pop("base_url", BASE)
+        client = AltegioClient(base, options.pop("partner_token", PARTNER), **options)
+        made.append(client)
+        return client
+
+    yield factory
+    for client in made:
+        await client.aclose()
+
+
+@pytest.fixture
+def client(make_client) -> AltegioClient:
+    return make_client()
