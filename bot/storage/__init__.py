@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from .crypto import TokenCipher, generate_key, resolve_cipher
 from .engine import create_engine
@@ -77,17 +77,22 @@ async def open_store(
     )
     sqlite = is_sqlite(url)
     path = sqlite_path(url) if sqlite else None
-    if path is not None:
-        await asyncio.to_thread(_prepare_sqlite_file, path)
-    # Key errors come before any connection, so a misconfigured start fails fast and clearly.
-    cipher = await asyncio.to_thread(resolve_cipher, key, sqlite=sqlite, database_path=path)
+    try:
+        if path is not None:
+            await asyncio.to_thread(_prepare_sqlite_file, path)
+        # Key errors come before any connection, so a misconfigured start fails fast and clearly.
+        cipher = await asyncio.to_thread(resolve_cipher, key, sqlite=sqlite, database_path=path)
+    except OSError as exc:  # e.g. a read-only directory for the database or its key file
+        raise DatabaseUnavailable(
+            f"Cannot prepare the SQLite database {path}: {exc.strerror or exc}"
+        ) from exc
     engine = create_engine(url)
     try:
         version = await migrate(engine)
     except StorageError:
         await engine.dispose()
         raise
-    except (OperationalError, DBAPIError, OSError) as exc:
+    except (DBAPIError, OSError) as exc:
         await engine.dispose()
         raise DatabaseUnavailable(_unavailable(url, exc)) from exc
     except BaseException:

@@ -135,3 +135,10 @@ async def test_unreachable_postgres_is_a_clear_error() -> None:
         await open_store("postgresql://bot:pw-never-shown@127.0.0.1:1/db", generate_key())
     assert "Cannot open the database" in str(caught.value)
     assert "pw-never-shown" not in str(caught.value)
+
+
+
+async def test_unusable_sqlite_directory_is_a_clear_error(tmp_path) -> None:
+    (tmp_path / "not-a-dir").write_text("")  # fails for root too, unlike permissions
+    with pytest.raises(DatabaseUnavailable, match="Cannot prepare the SQLite database"):
+        await open_store(f"sqlite:///{tmp_path / 'not-a-dir' / 'sub' / 'bot.db'}", None)
