@@ -22,7 +22,7 @@ from aiohttp import web
 from tests.fakes.altegio_data import FakeLicense, FakeUser, StoredImage
 from tests.fakes.base import FakeServer
 from tests.fakes.faults import JUNK_BODIES, Rule, matcher
-from tests.fakes.records import RecordedRequest, parse_altegio_authorization
+from tests.fakes.records import RecordedRequest, parse_altegio_authorization, record_of
 
 API_PREFIX = "/api/v1"
 PARTNER_TOKEN = "test-partner-token"
@@ -314,7 +314,7 @@ class FakeAltegio(FakeServer):
         return self._error(*rule) if rule else None
 
     async def _license(self, request: web.Request) -> web.Response:
-        user, refusal = self._caller(request["record"], need_user=self.license_requires_user)
+        user, refusal = self._caller(record_of(request), need_user=self.license_requires_user)
         if refusal:
             return refusal
         raw_id = request.match_info["location_id"]
@@ -329,7 +329,7 @@ class FakeAltegio(FakeServer):
         )
 
     async def _validate_phone(self, request: web.Request) -> web.Response:
-        _, refusal = self._caller(request["record"], need_user=False)
+        _, refusal = self._caller(record_of(request), need_user=False)
         if refusal:
             return refusal
         phone = request.match_info["phone"]
@@ -343,7 +343,7 @@ class FakeAltegio(FakeServer):
         return self._ok({"is_valid": valid})
 
     async def _auth(self, request: web.Request) -> web.Response:
-        record: RecordedRequest = request["record"]
+        record = record_of(request)
         _, refusal = self._caller(record, need_user=False)
         if refusal:
             return refusal
@@ -358,7 +358,7 @@ class FakeAltegio(FakeServer):
         return self._ok(user.payload(), status=self.auth_status)
 
     async def _upload_image(self, request: web.Request) -> web.Response:
-        record: RecordedRequest = request["record"]
+        record = record_of(request)
         user, refusal = self._caller(record, need_user=True)
         if refusal or user is None:
             return refusal or self._error(401, "Authentication needed")
@@ -424,7 +424,7 @@ class FakeAltegio(FakeServer):
         }
 
     async def _delete_image(self, request: web.Request) -> web.Response:
-        record: RecordedRequest = request["record"]
+        record = record_of(request)
         _, refusal = self._caller(record, need_user=True)
         if refusal:
             return refusal

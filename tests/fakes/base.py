@@ -11,7 +11,7 @@ from typing import Self
 from aiohttp import web
 
 from tests.fakes.faults import RuleBook
-from tests.fakes.records import Journal, RecordedRequest, record_request
+from tests.fakes.records import RECORD_KEY, Journal, RecordedRequest, record_request
 from tests.fakes.server import ThreadedServer, bind_loopback
 
 MAX_BODY = 128 * 1024 * 1024  # well past any upload limit the bot may enforce
@@ -123,7 +123,7 @@ class FakeServer:
     @web.middleware
     async def _middleware(self, request: web.Request, handler) -> web.StreamResponse:  # type: ignore[no-untyped-def]
         record = await record_request(request)
-        request["record"] = record
+        request[RECORD_KEY] = record
         self.journal.append(record)
         with self._counter_lock:
             self._in_flight += 1

@@ -62,6 +62,17 @@ class RecordedRequest:
         return parse_altegio_authorization(self.authorization)[1]
 
 
+# aiohttp >= 3.12 prefers typed request keys; older versions take a plain string.
+RECORD_KEY: Any = (
+    web.RequestKey("record", RecordedRequest) if hasattr(web, "RequestKey") else "record"
+)
+
+
+def record_of(request: web.Request) -> RecordedRequest:
+    """The recording of `request`, made by the fakes' middleware before any handler runs."""
+    return request[RECORD_KEY]
+
+
 def parse_altegio_authorization(value: str | None) -> tuple[str | None, str | None]:
     """(partner, user) from `Bearer P, User U`; a repeated or unknown part makes it unusable."""
     if not value:

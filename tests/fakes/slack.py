@@ -20,7 +20,7 @@ from aiohttp import web
 
 from tests.fakes.base import FakeServer
 from tests.fakes.faults import JUNK_BODIES, Rule, matcher
-from tests.fakes.records import Journal, RecordedRequest
+from tests.fakes.records import Journal, RecordedRequest, record_of
 from tests.fakes.slack_workspace import BOT_TOKEN, TEAM_ID, SlackWorkspace
 
 JSON_ARGS = ("blocks", "attachments", "view", "metadata")  # JSON strings when form-encoded
@@ -236,7 +236,7 @@ class FakeSlack(SlackWorkspace, FakeServer):
             )
 
     async def _api(self, request: web.Request) -> web.Response:
-        record: RecordedRequest = request["record"]
+        record = record_of(request)
         method = request.match_info["method"]
         handler = self.api_methods().get(method)
         if handler is None:
@@ -249,13 +249,13 @@ class FakeSlack(SlackWorkspace, FakeServer):
         return web.json_response(handler(_call_args(record)))
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        record: RecordedRequest = request["record"]
+        record = record_of(request)
         url = f"{self.url}/response/{request.match_info['id']}"
         self._posts.append(ResponsePost(url=url, body=record.json, record=record))
         return web.json_response({"ok": True})
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
-        record: RecordedRequest = request["record"]
+        record = record_of(request)
         team, _, file_id = request.match_info["team_file"].partition("-")
         fake_file = self.files.get(file_id)
         if fake_file is None or team != self.team_id:
