@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
 import random
 import time
 import uuid
@@ -166,24 +165,6 @@ async def test_build_limiter_and_protocol():
 
 
 # --------------------------------------------------------------------------- Redis
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-async def redis_url():
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except Exception as exc:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({type(exc).__name__}); "
-                    "set TEST_REDIS_URL to run the shared rate limiter tests")
-    finally:
-        await client.aclose()
-    return REDIS_URL
-
 
 @pytest.fixture
 async def shared_key(redis_url):
