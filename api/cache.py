@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 from cachetools import TTLCache
 
 T = TypeVar("T")
+_MISSING = object()
 
 
 class SingleFlightCache(Generic[T]):
@@ -58,8 +59,11 @@ class SingleFlightCache(Generic[T]):
             self._errors.pop(key, None)
 
     async def get(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
-        if self._values is not None and key in self._values:
-            return self._values[key]
+        if self._values is not None:
+            # One lookup, not `in` then `[]`: the entry may expire between the two.
+            value = self._values.get(key, _MISSING)
+            if value is not _MISSING:
+                return value  # type: ignore[return-value]
         if self._errors is not None and (error := self._errors.get(key)) is not None:
             # A fresh copy each time: re-raising one instance would keep growing its traceback.
             raise copy.copy(error)

@@ -139,6 +139,15 @@ def _describe_body(response: httpx.Response) -> str:
     return f"a body that is not JSON ({kind})"
 
 
+def _origin(url: str) -> str:
+    # Only scheme and host: the rest of a redirect target may repeat a phone number.
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return ""
+    return f"{parsed.scheme}://{parsed.host}" if parsed.host else ""
+
+
 def _token_refused(message: str, *, user_token_sent: bool) -> TokenKind:
     text = message.lower()
     if "partner" in text:
@@ -364,7 +373,7 @@ class AltegioClient:
         )
         status = response.status_code
         if 300 <= status < 400:
-            where = response.headers.get("location", "elsewhere")
+            where = _origin(response.headers.get("location", "")) or "elsewhere"
             raise Unavailable(
                 f"Altegio redirected the request to {where}; check the Altegio API URL",
                 status=status,

@@ -357,9 +357,10 @@ async def test_5xx_json_message_is_kept(make_client, script):
 
 
 async def test_redirect_is_reported_not_followed(client, script):
-    script.queue(httpx.Response(301, headers={"location": "https://api.alteg.io/api/v1/x"}))
-    with pytest.raises(Unavailable, match="redirected"):
+    script.queue(httpx.Response(301, headers={"location": "https://api.alteg.io/api/v1/x/+4420"}))
+    with pytest.raises(Unavailable, match="redirected") as caught:
         await client.get_license(4523464)
+    assert "https://api.alteg.io;" in caught.value.message and "+4420" not in caught.value.message
     assert script.calls == 1
 
 
