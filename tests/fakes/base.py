@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Self
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from tests.fakes.faults import RuleBook
 from tests.fakes.records import RECORD_KEY, Journal, RecordedRequest, record_request
@@ -121,7 +122,7 @@ class FakeServer:
 
     # -- the middleware every request goes through ----------------------------------------
     @web.middleware
-    async def _middleware(self, request: web.Request, handler) -> web.StreamResponse:  # type: ignore[no-untyped-def]
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         record = await record_request(request)
         request[RECORD_KEY] = record
         self.journal.append(record)
@@ -155,7 +156,7 @@ class FakeServer:
             self.after(request, record)
 
 
-def _request_filter(path: str | None, method: str | None):  # type: ignore[no-untyped-def]
+def _request_filter(path: str | None, method: str | None) -> Callable[[RecordedRequest], bool]:
     def where(r: RecordedRequest) -> bool:
         return (path is None or path in r.path) and (method is None or r.method == method.upper())
 
