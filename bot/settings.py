@@ -8,26 +8,33 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 DEFAULT_DATABASE_URL = "sqlite:///altegio-bot.db"
 
 # One line of advice per setting, shown when that setting is missing or malformed.
 HELP: dict[str, str] = {
-    "slack_bot_token": "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
+    "slack_bot_token": (
+        "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page"
+    ),
     "slack_signing_secret": "the Signing Secret from your Slack app's Basic Information page",
     "slack_app_token": "an app-level token (xapp-…) with connections:write, for Socket Mode",
     "slack_api_url": "the Slack Web API base URL, e.g. https://slack.com/api/",
     "altegio_partner_token": "your Altegio partner (integrator) token",
-    "altegio_user_token": "an optional Altegio user token used when a Slack user has not linked an account",
+    "altegio_user_token": (
+        "an optional Altegio user token, used when a Slack user has not linked an account"
+    ),
     "altegio_api_url": "the Altegio API base URL, e.g. https://api.alteg.io/api/v1",
     "altegio_rate_limit": "requests per second to Altegio, a number above 0 (Altegio allows 5)",
+    "altegio_rate_limit_per_minute": "requests per minute to Altegio, a number above 0",
     "altegio_timeout": "seconds to wait for Altegio, a number above 0",
     "database_url": "e.g. sqlite:///altegio-bot.db or postgresql://user@host/db",
-    "bot_encryption_key": "one or more Fernet keys, comma-separated; make one with `altegio-bot keygen`",
+    "bot_encryption_key": (
+        "one or more Fernet keys, comma-separated; make one with `altegio-bot keygen`"
+    ),
     "redis_url": "e.g. redis://localhost:6379/0, to share the Altegio rate limit between processes",
     "port": "the HTTP port, a whole number from 1 to 65535",
     "alert_days": "comma-separated whole numbers of days, e.g. 30,7,1",
@@ -55,6 +62,7 @@ class Settings(BaseSettings):
     altegio_user_token: SecretStr | None = None
     altegio_api_url: str = "https://api.alteg.io/api/v1"
     altegio_rate_limit: float = Field(5.0, gt=0)
+    altegio_rate_limit_per_minute: float | None = Field(None, gt=0)
     altegio_timeout: float = Field(10.0, gt=0)
 
     # Storage and process
@@ -94,11 +102,23 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "slack_app_token", "altegio_user_token", "bot_encryption_key", "redis_url", mode="before"
+        "slack_app_token",
+        "altegio_user_token",
+        "bot_encryption_key",
+        "redis_url",
+        "altegio_rate_limit_per_minute",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def per_minute_limit(self) -> float | None:
+        """Altegio documents 200 a minute beside 5 a second; a raised rate means a custom quota."""
+        if self.altegio_rate_limit_per_minute is not None:
+            return self.altegio_rate_limit_per_minute
+        return 200.0 if self.altegio_rate_limit <= 5 else None
 
     @property
     def uses_sqlite(self) -> bool:

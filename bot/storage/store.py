@@ -8,6 +8,8 @@ lock; SQLite has one writer at a time). The row count says who won.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -18,9 +20,10 @@ from typing import Any
 from sqlalchemy import Table, and_, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from handlers.ports import AlertKey, LinkedAccount, Watch
+from handlers.ports import AlertKey, LinkedAccount, StoreUnavailable, Watch
 
 from .crypto import InvalidToken, TokenCipher
 from .engine import WRITE_OPTIONS
@@ -46,6 +49,30 @@ def _rowcount(result: Any) -> int:
     return result.rowcount
 
 
+_CONNECTIVITY = (OperationalError, InterfaceError, DisconnectionError, OSError, TimeoutError)
+
+
+def _unavailable_as_store_error(cls: type) -> type:
+    """Handlers know nothing of SQL: a lost database reaches them as StoreUnavailable."""
+
+    def guard(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except _CONNECTIVITY as exc:
+                log.warning("database unreachable: %s", type(exc).__name__)
+                raise StoreUnavailable("the database is unreachable") from exc
+
+        return guarded
+
+    for name, method in inspect.getmembers(cls, inspect.iscoroutinefunction):
+        if not name.startswith("_") and name not in {"close", "ping"}:
+            setattr(cls, name, guard(method))
+    return cls
+
+
+@_unavailable_as_store_error
 class SqlStore:
     """Store on SQLAlchemy Core over an AsyncEngine; create it with `open_store`."""
 

@@ -1,0 +1,124 @@
+"""The `altegio-bot` command: serve, socket, console, alerts, keygen."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot import logging as bot_logging
+from bot.runtime import Runtime, StartupError
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("altegio.bot")
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+    secrets = [
+        s.get_secret_value()
+        for s in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.altegio_partner_token,
+            settings.altegio_user_token,
+            settings.bot_encryption_key,
+        )
+        if s is not None
+    ]
+    bot_logging.configure(settings.log_level, secrets)
+    return settings
+
+
+def _run(coro_factory) -> None:  # type: ignore[no-untyped-def]
+    try:
+        asyncio.run(coro_factory())
+    except StartupError as exc:
+        print(f"altegio-bot cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from bot.server import serve
+
+    settings = _settings()
+
+    async def main() -> None:
+        runtime = await Runtime.open(settings)
+        try:
+            await serve(runtime, host=args.host, port=args.port or settings.port)
+        finally:
+            await runtime.close()
+
+    _run(main)
+
+
+def cmd_socket(args: argparse.Namespace) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    settings = _settings()
+    if settings.slack_app_token is None:
+        print(
+            "altegio-bot cannot start in Socket Mode: SLACK_APP_TOKEN is not set. Create an "
+            "app-level token with the connections:write scope (Basic Information → App-Level "
+            "Tokens) and set SLACK_APP_TOKEN to it.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    app_token = settings.slack_app_token.get_secret_value()
+
+    async def main() -> None:
+        runtime = await Runtime.open(settings)
+        try:
+            await AsyncSocketModeHandler(runtime.app, app_token).start_async()
+        finally:
+            await runtime.close()
+
+    _run(main)
+
+
+def cmd_console(args: argparse.Namespace) -> None:
+    from bot.console import run_console
+
+    settings = _settings()
+    _run(lambda: run_console(settings))
+
+
+def cmd_keygen(args: argparse.Namespace) -> None:
+    from bot.storage.crypto import generate_key
+
+    print(generate_key())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="altegio-bot", description="A Slack app for the Altegio B2B API."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve Slack's HTTP requests (uvicorn)")
+    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server binds all interfaces
+    serve.add_argument("--port", type=int, default=None, help="default: PORT")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("socket", help="connect to Slack in Socket Mode").set_defaults(func=cmd_socket)
+    sub.add_parser("console", help="a local shell: try commands without Slack").set_defaults(
+        func=cmd_console
+    )
+    sub.add_parser("keygen", help="print a fresh BOT_ENCRYPTION_KEY").set_defaults(func=cmd_keygen)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

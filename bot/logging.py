@@ -1,0 +1,72 @@
+"""Logging: one line per record, key=value context to follow one request, secrets redacted."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import sys
+from collections.abc import Iterable
+
+# Set by the request middleware; read by every record emitted while handling that request.
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+slack_user: contextvars.ContextVar[str] = contextvars.ContextVar("slack_user", default="-")
+
+# Token shapes worth scrubbing even when they were never registered as a secret.
+_PATTERNS = [
+    re.compile(r"xox[abposre]-[A-Za-z0-9-]+"),
+    re.compile(r"xapp-[A-Za-z0-9-]+"),
+    re.compile(r"(?i)(bearer\s+)[^\s,\"']+"),
+    re.compile(r"(?i)(user\s+)[A-Fa-f0-9]{16,}"),
+    re.compile(r"(?i)(\"?(?:password|user_token|token)\"?\s*[:=]\s*\"?)[^\s,\"'&}]+"),
+]
+
+
+class Redactor(logging.Filter):
+    """Replaces known secrets and token-shaped strings in every record's final message."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = {s for s in secrets if s and len(s) >= 6}
+
+    def add(self, secret: str) -> None:
+        if secret and len(secret) >= 6:
+            self._secrets.add(secret)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        for pattern in _PATTERNS:
+            text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "[redacted]", text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        record.msg, record.args = self.redact(message), None
+        record.request_id = request_id.get()
+        record.slack_user = slack_user.get()
+        return True
+
+
+REDACTOR = Redactor()
+FORMAT = "%(asctime)s %(levelname)s %(name)s req=%(request_id)s user=%(slack_user)s %(message)s"
+
+
+def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    for secret in secrets:
+        REDACTOR.add(secret)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(REDACTOR)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Third-party loggers that would echo request bodies or URLs with tokens at DEBUG.
+    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))

@@ -1,0 +1,83 @@
+"""Everything one process holds open: the store, the Altegio client and the Bolt app."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from api import AltegioClient, RateLimiter, build_limiter
+from bot.app import build_app
+from bot.settings import Settings
+from bot.storage import SqlStore, StorageError, open_store
+
+log = logging.getLogger("altegio.bot")
+
+
+class StartupError(Exception):
+    """A dependency the bot cannot run without is missing; the CLI prints it and exits 2."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    altegio: AltegioClient
+    store: SqlStore
+    app: AsyncApp
+    limiter: RateLimiter
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        client: AsyncWebClient | None = None,
+        request_verification: bool = True,
+    ) -> Runtime:
+        try:
+            store = await open_store(
+                settings.database_url,
+                settings.bot_encryption_key.get_secret_value()
+                if settings.bot_encryption_key
+                else None,
+            )
+        except StorageError as exc:
+            raise StartupError(str(exc)) from None
+        limiter = build_limiter(
+            settings.altegio_rate_limit,
+            redis_url=settings.redis_url,
+            per_minute=settings.per_minute_limit,
+        )
+        altegio = make_altegio_client(settings, limiter)
+        app = build_app(
+            settings,
+            altegio=altegio,
+            store=store,
+            client=client,
+            request_verification=request_verification,
+        )
+        return cls(settings=settings, altegio=altegio, store=store, app=app, limiter=limiter)
+
+    async def close(self) -> None:
+        await self.altegio.aclose()
+        aclose = getattr(self.limiter, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        await self.store.close()
+
+
+def make_altegio_client(settings: Settings, limiter: RateLimiter) -> AltegioClient:
+    """One client per process: every call, from any listener or the sweep, shares its limiter."""
+    return AltegioClient(
+        settings.altegio_api_url,
+        settings.altegio_partner_token.get_secret_value(),
+        rate_limit=settings.altegio_rate_limit,
+        rate_limit_per_minute=settings.per_minute_limit,
+        timeout=settings.altegio_timeout,
+        license_ttl=settings.license_cache_ttl,
+        phone_ttl=settings.phone_cache_ttl,
+        not_found_ttl=settings.not_found_cache_ttl,
+        limiter=limiter,
+    )

@@ -1,0 +1,99 @@
+"""HTTP mode: Slack's requests on POST /slack/events, a health check on GET /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+
+import uvicorn
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.runtime import Runtime
+
+log = logging.getLogger("altegio.bot")
+
+# Slack's own payloads are a few kilobytes; anything far larger is not from Slack.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_asgi(runtime: Runtime) -> Starlette:
+    slack = AsyncSlackRequestHandler(runtime.app)
+
+    async def events(request: Request) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return PlainTextResponse("Request body too large", status_code=413)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                return PlainTextResponse("Request body too large", status_code=413)
+        request._body = body  # the Bolt adapter reads the body we already streamed
+        return await slack.handle(request)
+
+    async def healthz(request: Request) -> Response:
+        try:
+            await asyncio.wait_for(runtime.store.ping(), timeout=2)  # type: ignore[attr-defined]
+        except Exception:
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, announcing when it listens (tests wait for that)."""
+
+    def __init__(self, config: uvicorn.Config, ready: asyncio.Event | None) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self._ready is not None:
+            self._ready.set()
+
+
+async def serve(
+    runtime: Runtime,
+    *,
+    host: str,
+    port: int,
+    sock: socket.socket | None = None,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve until a signal (or `stop`); `sock` and `ready` let tests use an ephemeral port."""
+    config = uvicorn.Config(
+        create_asgi(runtime),
+        host=host,
+        port=port,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+    )
+    server = _Server(config, ready)
+
+    async def stop_on_request() -> None:
+        if stop is not None:
+            await stop.wait()
+            server.should_exit = True
+
+    stopper = asyncio.ensure_future(stop_on_request())
+    log.info("serving Slack requests on http://%s:%s/slack/events", host, port)
+    try:
+        await server.serve(sockets=[sock] if sock else None)
+    finally:
+        stopper.cancel()

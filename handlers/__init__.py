@@ -1,0 +1,11 @@
+"""Slack listeners, one package per feature. `register(app)` wires them all."""
+
+from slack_bolt.async_app import AsyncApp
+
+
+def register(app: AsyncApp) -> None:
+    from handlers import errors, license, phone
+
+    errors.register(app)
+    license.register(app)
+    phone.register(app)

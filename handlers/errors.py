@@ -1,0 +1,165 @@
+"""One place that turns every error into one plain sentence, private to the user who acted.
+
+Listeners raise; `handle_error` (registered as the app's only error handler) answers. A listener
+that wants the sentence inline (one bad location among several) calls `describe`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+
+from api import (
+    AccessDenied,
+    AltegioError,
+    AuthenticationError,
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unavailable,
+)
+from api.errors import PARTNER, USER
+from handlers import blocks
+from handlers.ports import StoreUnavailable
+
+log = logging.getLogger("altegio.handlers")
+
+Listener = Callable[..., Awaitable[Any]]
+
+
+class UsageError(Exception):
+    """The user typed something the bot cannot act on; the message says how to fix it."""
+
+
+class NotLinked(Exception):
+    """The action needs an Altegio user token and the user has none linked."""
+
+    message = "This needs your Altegio account. Link it once with `/altegio login`, then try again."
+
+
+class SessionEnded(Exception):
+    """Altegio refused the user's stored token: the session has been forgotten."""
+
+    message = (
+        "Altegio no longer accepts your linked session (perhaps your password changed), "
+        "so I have unlinked it. Run `/altegio login` to link your account again."
+    )
+
+
+def describe(error: BaseException) -> str:
+    """The sentence a user sees for an error."""
+    match error:
+        case UsageError():
+            return str(error)
+        case NotLinked() | SessionEnded():
+            return error.message
+        case AuthenticationError(token=token) if token == PARTNER:
+            return (
+                "Altegio refused this bot's partner token, so I can't reach Altegio at the moment. "
+                "The people who run this bot need to update it."
+            )
+        case AuthenticationError():
+            return (
+                "Altegio wants a linked Altegio account for this. "
+                "Run `/altegio login` and try again."
+            )
+        case InvalidCredentials():
+            return "Altegio did not accept that login and password."
+        case AccessDenied():
+            return f"Altegio refused access: {_reason(error)}"
+        case NotFound():
+            return "Altegio could not find that."
+        case InvalidInput():
+            return f"Altegio did not accept that: {_reason(error)}"
+        case RateLimited():
+            return "Altegio is busy right now (too many requests). Try again in a minute."
+        case Unavailable():
+            return "Altegio is not answering right now. Try again in a few minutes."
+        case StoreUnavailable():
+            return "I can't reach my database right now. Try again in a moment."
+        case _:
+            return "Something went wrong on my side. It has been logged; please try again."
+
+
+def _reason(error: AltegioError) -> str:
+    message = (error.message or "").strip().rstrip(".")
+    return blocks.escape(message) + "." if message else "no reason given."
+
+
+def needs_login_button(error: BaseException) -> bool:
+    return isinstance(error, NotLinked | SessionEnded) or (
+        isinstance(error, AuthenticationError) and error.token == USER
+    )
+
+
+def reply_blocks(error: BaseException) -> list[blocks.Block]:
+    text = describe(error)
+    return blocks.login_prompt(text) if needs_login_button(error) else [blocks.section(text)]
+
+
+def guarded(listener: Listener) -> Listener:
+    """Answer a listener's error ourselves instead of letting it reach Bolt.
+
+    Bolt resets its ack when a listener raises; if that happens within its 10 ms ack poll,
+    Slack gets a 404 for a request that was in fact acknowledged. Every listener is
+    registered through this wrapper, so errors after the ack are answered here.
+    """
+
+    @functools.wraps(listener)  # Bolt injects arguments by the wrapped function's signature
+    async def run(**kwargs: Any) -> Any:
+        try:
+            return await listener(**kwargs)
+        except Exception as error:
+            await handle_error(error, kwargs["context"])
+            return None
+
+    return run
+
+
+async def handle_error(error: Exception, context: AsyncBoltContext) -> None:
+    _log(error)
+    text = describe(error)
+    try:
+        if context.response_url:
+            await context.respond(
+                text=text,
+                blocks=reply_blocks(error),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        elif context.channel_id and context.user_id and context.client is not None:
+            await context.client.chat_postEphemeral(
+                channel=context.channel_id,
+                user=context.user_id,
+                text=text,
+                blocks=reply_blocks(error),
+            )
+        elif context.user_id and context.client is not None:
+            # No channel to whisper in (a modal, App Home): a direct message reaches the user.
+            await context.client.chat_postMessage(
+                channel=context.user_id, text=text, blocks=reply_blocks(error)
+            )
+    except Exception:  # the reply itself failed: nothing more to tell the user
+        log.exception("could not tell the user about an error")
+
+
+def _log(error: Exception) -> None:
+    if isinstance(error, UsageError | NotLinked):
+        log.info("refused: %s", type(error).__name__)
+    elif isinstance(error, AuthenticationError) and error.token == PARTNER:
+        log.error("Altegio refused the partner token (ALTEGIO_PARTNER_TOKEN): %s", error.message)
+    elif isinstance(error, AltegioError | StoreUnavailable | SessionEnded | SlackApiError):
+        log.warning("%s: %s", type(error).__name__, error)
+    else:
+        log.error("unhandled error", exc_info=error)
+
+
+def register(app: AsyncApp) -> None:
+    app.error(handle_error)

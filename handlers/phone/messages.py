@@ -1,0 +1,41 @@
+"""Block Kit for /phone. Pure functions."""
+
+from __future__ import annotations
+
+from handlers import blocks
+from handlers.blocks import Block
+from handlers.phone.parsing import ParsedPhone
+
+USAGE = (
+    "*Usage*\n`/phone <number>` — check whether Altegio accepts a phone number, e.g. "
+    "`/phone +44 20 7946 0958`. Include the country code."
+)
+
+
+def not_a_number(text: str) -> str:
+    shown = blocks.escape(text.replace("`", "'")[:40])
+    return f"`{shown}` doesn't look like a phone number.\n\n{USAGE}"
+
+
+def phone_card(phone: ParsedPhone, accepted: bool) -> list[Block]:
+    verdict = (
+        ":white_check_mark: *Altegio accepts this number.*"
+        if accepted
+        else ":x: *Altegio does not accept this number.*"
+    )
+    where = f"{phone.country} ({phone.region})" if phone.country else (phone.region or "unknown")
+    return [
+        blocks.section(verdict),
+        blocks.fields(
+            [
+                ("Normalised", f"`{phone.e164}`"),
+                ("Country", where),
+                ("Line type", phone.line_type),
+                ("Number plan", "valid" if phone.plausible else "not a valid number there"),
+            ]
+        ),
+    ]
+
+
+def fallback(phone: ParsedPhone, accepted: bool) -> str:
+    return f"{phone.e164}: Altegio {'accepts' if accepted else 'does not accept'} this number."

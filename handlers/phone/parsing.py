@@ -1,0 +1,67 @@
+"""Read a phone number the way people type it, before Altegio is asked about it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneNumberType, geocoder
+
+MAX_INPUT = 40
+_TYPES = {
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE: "landline",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline or mobile",
+    PhoneNumberType.TOLL_FREE: "toll-free",
+    PhoneNumberType.PREMIUM_RATE: "premium-rate",
+    PhoneNumberType.VOIP: "VoIP",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "universal access",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+    PhoneNumberType.SHARED_COST: "shared-cost",
+    PhoneNumberType.PERSONAL_NUMBER: "personal",
+}
+
+
+@dataclass(frozen=True)
+class ParsedPhone:
+    e164: str  # "+442079460958": what Altegio is asked about
+    country: str  # "United Kingdom", or "" when unknown
+    region: str  # "GB", or ""
+    line_type: str  # "landline", "mobile", … or "unknown"
+    plausible: bool  # phonenumbers' own opinion, shown beside Altegio's verdict
+
+
+class NotAPhoneNumber(ValueError):
+    pass
+
+
+def parse_phone(text: str) -> ParsedPhone:
+    """Parse international input (`+44 20 7946 0958`, `0044…`, or digits with the country code)."""
+    raw = text.strip()
+    if not raw or len(raw) > MAX_INPUT:
+        raise NotAPhoneNumber(raw)
+    # Slack turns typed numbers into links: <tel:+4420…|+44 20 …>.
+    link = re.fullmatch(r"<tel:([^|>]+)(?:\|[^>]*)?>", raw)
+    if link:
+        raw = link.group(1)
+    compact = re.sub(r"[\s().\-/]", "", raw)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not compact.startswith("+"):
+        compact = "+" + compact  # Altegio's docs accept 71234567890: country code without '+'
+    if not re.fullmatch(r"\+\d{4,17}", compact):
+        raise NotAPhoneNumber(raw)
+    try:
+        number = phonenumbers.parse(compact, None)
+    except phonenumbers.NumberParseException as exc:
+        raise NotAPhoneNumber(raw) from exc
+    region = phonenumbers.region_code_for_number(number) or ""
+    return ParsedPhone(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        country=geocoder.country_name_for_number(number, "en") or "",
+        region=region,
+        line_type=_TYPES.get(phonenumbers.number_type(number), "unknown"),
+        plausible=phonenumbers.is_valid_number(number),
+    )

@@ -1,0 +1,123 @@
+"""What handlers need from the outside world, as types.
+
+Handlers never import `bot/`: the store implementation lives there (SQLAlchemy), and is handed
+to every listener through the Bolt context as `context["store"]`, beside `context["altegio"]`
+(an `api.AltegioClient`) and `context["config"]` (a `HandlerConfig`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    """The part of the settings that handlers act on (no secrets except the service token)."""
+
+    alert_days: tuple[int, ...] = (30, 7, 1)  # largest first
+    max_image_bytes: int = 10 * 1024 * 1024
+    # Optional Altegio service-account user token, used when a Slack user has not linked one.
+    service_user_token: str | None = field(default=None, repr=False)
+    # Hosts that may receive the bot token on a file download (Slack's and SLACK_API_URL's).
+    slack_hosts: tuple[str, ...] = ("slack.com", "files.slack.com")
+    altegio_web_url: str = "https://app.alteg.io"
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    team_id: str
+    user_id: str
+    altegio_user_id: int
+    name: str
+    login: str
+    linked_at: datetime
+    user_token: str = field(repr=False)  # decrypted by the store; never log it
+
+
+@dataclass(frozen=True)
+class Watch:
+    team_id: str
+    channel_id: str
+    location_id: int
+    created_by: str
+    created_at: datetime
+    snoozed_until: datetime | None = None
+    snoozed_by: str | None = None
+    acknowledged_period: date | None = None  # the deactivation date that was acknowledged
+    acknowledged_by: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertKey:
+    """One alert: a channel hears about a location's licence period once per `kind`.
+
+    `period` is the licence's deactivation date (a renewal starts a new period); `kind` is
+    e.g. "days:7", "expired", "inactive" or "snooze:<iso time>".
+    """
+
+    team_id: str
+    channel_id: str
+    location_id: int
+    period: date | None
+    kind: str
+
+
+class Store(Protocol):
+    # Linked Altegio accounts; the user token is encrypted at rest by the store.
+    async def save_account(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        altegio_user_id: int,
+        name: str,
+        login: str,
+        user_token: str,
+    ) -> LinkedAccount: ...
+    async def get_account(self, team_id: str, user_id: str) -> LinkedAccount | None: ...
+    async def forget_account(self, team_id: str, user_id: str) -> bool: ...
+
+    # Slack deliveries: True only for the first caller with this key, in any process.
+    async def claim_delivery(self, team_id: str, key: str) -> bool: ...
+
+    # Shared files: True if the caller should upload (first time, or the last try failed).
+    async def claim_file(
+        self, team_id: str, file_id: str, *, lease_seconds: float = 300
+    ) -> bool: ...
+    async def finish_file(
+        self, team_id: str, file_id: str, *, ok: bool, detail: str = ""
+    ) -> None: ...
+
+    # Watches
+    async def add_watch(
+        self, team_id: str, channel_id: str, location_id: int, user_id: str
+    ) -> bool: ...
+    async def remove_watch(self, team_id: str, channel_id: str, location_id: int) -> bool: ...
+    async def get_watch(self, team_id: str, channel_id: str, location_id: int) -> Watch | None: ...
+    async def list_watches(
+        self, team_id: str | None = None, channel_id: str | None = None
+    ) -> list[Watch]: ...
+    async def snooze_watch(
+        self, team_id: str, channel_id: str, location_id: int, *, until: datetime, user_id: str
+    ) -> bool: ...
+    async def acknowledge_watch(
+        self, team_id: str, channel_id: str, location_id: int, *, period: date | None, user_id: str
+    ) -> bool: ...
+
+    # Alert log: a claim is a lease; complete after Slack accepted the message, release on failure.
+    async def claim_alert(
+        self, key: AlertKey, *, owner: str, lease_seconds: float = 300
+    ) -> bool: ...
+    async def complete_alert(self, key: AlertKey, *, message_ts: str) -> None: ...
+    async def release_alert(self, key: AlertKey) -> None: ...
+    async def sent_alert_kinds(
+        self, team_id: str, channel_id: str, location_id: int, period: date | None
+    ) -> set[str]: ...
+
+    async def ping(self) -> None: ...
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached; raised by the store so handlers need not know its driver."""
