@@ -4,8 +4,9 @@ from slack_bolt.async_app import AsyncApp
 
 
 def register(app: AsyncApp) -> None:
-    from handlers import errors, license, phone
+    from handlers import account, errors, license, phone
 
     errors.register(app)
+    account.register(app)
     license.register(app)
     phone.register(app)

@@ -1,0 +1,72 @@
+"""/altegio login | whoami | logout | help, and the Log out button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.account import messages
+from handlers.account.home import refresh_home
+from handlers.account.login import open_login_modal
+from handlers.deps import deps, team_of
+from handlers.ports import LinkedAccount
+
+HELP_WORDS = frozenset({"", "help", "-h", "--help", "?"})
+
+
+async def altegio_command(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    words = (command.get("text") or "").split()
+    sub = words[0].lower() if words else ""
+    if sub in HELP_WORDS:
+        await respond(text=messages.USAGE, response_type="ephemeral")
+    elif sub == "login":
+        await open_login_modal(
+            context, client, command["trigger_id"], response_url=command.get("response_url")
+        )
+    elif sub == "whoami":
+        account = await deps(context).store.get_account(team_of(context), context.user_id or "")
+        await respond(
+            text=messages.whoami_text(account),
+            blocks=messages.whoami(
+                account, service_account=bool(deps(context).config.service_user_token)
+            ),
+            response_type="ephemeral",
+        )
+    elif sub == "logout":
+        forgotten, account = await forget(context)
+        text = messages.logged_out(account) if forgotten else messages.NOT_LINKED_LOGOUT
+        await respond(text=text, response_type="ephemeral")
+        if forgotten:
+            await refresh_home(context, client)
+    else:
+        await respond(text=messages.unknown_subcommand(words[0]), response_type="ephemeral")
+
+
+async def logout_button(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """Log out from App Home or from a whoami reply."""
+    await ack()
+    forgotten, account = await forget(context)
+    if body.get("response_url"):
+        text = messages.logged_out(account) if forgotten else messages.NOT_LINKED_LOGOUT
+        await context.respond(text=text, response_type="ephemeral", replace_original=True)
+    await refresh_home(context, client)
+
+
+async def forget(context: AsyncBoltContext) -> tuple[bool, LinkedAccount | None]:
+    """Forget the user's session; the account it was (when readable) names it in the reply."""
+    store = deps(context).store
+    team, user = team_of(context), context.user_id or ""
+    account = await store.get_account(team, user)
+    return await store.forget_account(team, user), account

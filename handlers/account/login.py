@@ -1,0 +1,168 @@
+"""The login modal: opening it, and exchanging its login and password for an Altegio session.
+
+Slack waits 3 seconds for the answer to a modal's submission, and that answer is the only way
+to keep the modal open with an error on a field. So the submission works against a budget:
+Altegio's answer and the store's write must fit in it, or the field says Altegio is slow.
+The password lives only in this request: it is sent to Altegio once and never stored, logged
+or shown back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from api import AltegioError, InvalidCredentials
+from handlers.account import messages
+from handlers.account.home import refresh_home
+from handlers.deps import deps, team_of
+from handlers.errors import UsageError
+from handlers.ports import LinkedAccount, StoreUnavailable
+
+log = logging.getLogger("altegio.handlers")
+
+# Seconds from receiving the submission to answering it, leaving Slack's 3 s some margin.
+SUBMIT_BUDGET = 2.5
+# Of that, what the store's write may need after Altegio answered.
+SAVE_RESERVE = 0.4
+_EXPIRED_TRIGGER = {"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"}
+
+
+def login_metadata(response_url: str | None, *, replace: bool = False) -> str:
+    """Where to confirm the link privately once the modal is submitted (private_metadata)."""
+    return json.dumps({"response_url": response_url, "replace": replace} if response_url else {})
+
+
+def read_metadata(raw: str | None) -> tuple[str | None, bool]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return None, False
+    if not isinstance(data, dict):
+        return None, False
+    url = data.get("response_url")
+    return (url if isinstance(url, str) and url else None), bool(data.get("replace"))
+
+
+async def open_login_modal(
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    trigger_id: str,
+    *,
+    response_url: str | None,
+    replace: bool = False,
+) -> None:
+    current = await deps(context).store.get_account(team_of(context), context.user_id or "")
+    view = messages.login_modal(login_metadata(response_url, replace=replace), current)
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        if error.response.get("error") in _EXPIRED_TRIGGER:
+            raise UsageError(
+                "Slack gave me too little time to open the login form. Run `/altegio login` again."
+            ) from None
+        raise
+
+
+async def login_button(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """The "Link Altegio account" / "Log in" button, on a message or on App Home."""
+    await ack()
+    response_url = body.get("response_url")
+    # A click on a message replaces that prompt with the confirmation; App Home has no message.
+    await open_login_modal(
+        context, client, body["trigger_id"], response_url=response_url, replace=True
+    )
+
+
+async def login_submission(
+    ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    started = time.monotonic()
+    values = view.get("state", {}).get("values", {})
+    login = _field(values, messages.LOGIN_BLOCK).strip()
+    password = _field(values, messages.PASSWORD_BLOCK)
+    incomplete = messages.missing_fields(login, password)
+    if incomplete:
+        await ack(response_action="errors", errors=incomplete)
+        return
+    try:
+        account = await _link(context, login, password, started)
+    except Exception as error:
+        _log_refusal(error)
+        await ack(response_action="errors", errors=messages.login_refusal(error))
+        return
+    await ack()
+    log.info("linked an Altegio account (Altegio user %s)", account.altegio_user_id)
+    response_url, replace = read_metadata(view.get("private_metadata"))
+    await confirm_privately(context, client, account, response_url, replace=replace)
+    await refresh_home(context, client)
+
+
+async def _link(
+    context: AsyncBoltContext, login: str, password: str, started: float
+) -> LinkedAccount:
+    d = deps(context)
+    remaining = SUBMIT_BUDGET - SAVE_RESERVE - (time.monotonic() - started)
+    user = await asyncio.wait_for(d.altegio.authenticate(login, password), timeout=remaining)
+    remaining = max(0.2, SUBMIT_BUDGET - (time.monotonic() - started))
+    return await asyncio.wait_for(
+        d.store.save_account(
+            team_of(context),
+            context.user_id or "",
+            altegio_user_id=user.id,
+            name=user.name,
+            login=login,
+            user_token=user.user_token.get_secret_value(),
+        ),
+        timeout=remaining,
+    )
+
+
+def _field(values: dict[str, Any], block_id: str) -> str:
+    value = values.get(block_id, {}).get(block_id, {}).get("value")
+    return value if isinstance(value, str) else ""
+
+
+def _log_refusal(error: Exception) -> None:
+    if isinstance(error, InvalidCredentials):
+        log.info("Altegio refused a login: wrong login or password")
+    elif isinstance(error, TimeoutError):
+        log.warning("Altegio did not answer a login within %.1f s", SUBMIT_BUDGET)
+    elif isinstance(error, AltegioError | StoreUnavailable):
+        log.warning("login failed: %s: %s", type(error).__name__, error)
+    else:
+        log.error("login failed", exc_info=error)
+
+
+async def confirm_privately(
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    account: LinkedAccount,
+    response_url: str | None,
+    *,
+    replace: bool,
+) -> None:
+    """Tell the user who they are linked as: where they asked, else in a direct message."""
+    text = messages.linked(account)
+    if response_url:
+        try:
+            sent = await AsyncWebhookClient(response_url, timeout=5).send(
+                text=text, response_type="ephemeral", replace_original=replace
+            )
+            if sent.status_code == 200:
+                return
+            log.info("response_url refused the confirmation (HTTP %s)", sent.status_code)
+        except Exception as error:  # expired or unreachable: the DM below still reaches them
+            log.info("could not confirm through response_url: %s", type(error).__name__)
+    await client.chat_postMessage(channel=context.user_id or "", text=text)

@@ -1,0 +1,286 @@
+"""Block Kit for /altegio, the login modal and App Home. Pure functions: data in, blocks out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+
+from api import InvalidCredentials
+from handlers import blocks
+from handlers.blocks import LOGIN_ACTION, Block
+from handlers.errors import describe
+from handlers.ports import LinkedAccount, Watch
+
+LOGIN_CALLBACK = "altegio_login"
+LOGOUT_ACTION = "altegio_logout"
+LOGIN_BLOCK = "login"
+PASSWORD_BLOCK = "password"  # noqa: S105 (a block id, not a secret)
+
+# Slack limits: 100 blocks in a view, 3000 characters in a section's text.
+MAX_HOME_CHANNELS = 40
+MAX_LOCATIONS_SHOWN = 25
+
+USAGE = (
+    "*Usage*\n"
+    "`/altegio login` — link your Altegio account (opens a form)\n"
+    "`/altegio whoami` — show which Altegio account you are linked as\n"
+    "`/altegio logout` — unlink it; the bot forgets your session at once\n"
+    "`/altegio help` — this help"
+)
+
+
+def unknown_subcommand(word: str) -> str:
+    shown = blocks.escape(word.replace("`", "'")[:40])
+    return f"`/altegio` has no `{shown}` command.\n\n{USAGE}"
+
+
+def slack_date(moment: datetime) -> str:
+    """A date Slack shows in the reader's own time zone; the fallback is UTC."""
+    when = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    fallback = when.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def display_name(account: LinkedAccount) -> str:
+    return blocks.escape(account.name.strip() or account.login)
+
+
+def account_line(account: LinkedAccount) -> str:
+    return (
+        f"*{display_name(account)}* ({blocks.escape(account.login)}, "
+        f"Altegio user {account.altegio_user_id})"
+    )
+
+
+def _logout_button() -> Block:
+    element = blocks.button("Log out", LOGOUT_ACTION, style="danger")
+    element["confirm"] = {
+        "title": {"type": "plain_text", "text": "Unlink Altegio?"},
+        "text": {
+            "type": "plain_text",
+            "text": "The bot will forget your Altegio session. You can link it again any time.",
+        },
+        "confirm": {"type": "plain_text", "text": "Log out"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+        "style": "danger",
+    }
+    return element
+
+
+def _not_linked_text(service_account: bool) -> str:
+    text = "You have not linked an Altegio account."
+    if service_account:
+        text += (
+            " Until you do, commands that need one use this workspace's shared Altegio "
+            "service account."
+        )
+    return text
+
+
+# ------------------------------------------------------------------------- replies
+
+
+def whoami(account: LinkedAccount | None, *, service_account: bool = False) -> list[Block]:
+    if account is None:
+        return blocks.login_prompt(_not_linked_text(service_account))
+    return [
+        blocks.section(
+            f"You are linked to Altegio as {account_line(account)}, "
+            f"since {slack_date(account.linked_at)}."
+        ),
+        blocks.actions(_logout_button(), block_id="account"),
+    ]
+
+
+def whoami_text(account: LinkedAccount | None) -> str:
+    if account is None:
+        return "You have not linked an Altegio account."
+    return f"Linked to Altegio as {account.name or account.login} ({account.login})."
+
+
+def linked(account: LinkedAccount) -> str:
+    return (
+        f":white_check_mark: You are linked to Altegio as {account_line(account)}. "
+        "Commands that act in Altegio now run on your account; `/altegio logout` unlinks it."
+    )
+
+
+def logged_out(account: LinkedAccount | None) -> str:
+    who = f" ({display_name(account)})" if account is not None else ""
+    return (
+        f"Done: I have forgotten your Altegio session{who}. "
+        "Run `/altegio login` to link an account again."
+    )
+
+
+NOT_LINKED_LOGOUT = "You are not linked to an Altegio account, so there is nothing to forget."
+
+
+# ------------------------------------------------------------------------- login modal
+
+
+def login_modal(private_metadata: str, current: LinkedAccount | None = None) -> dict[str, Any]:
+    """The form asking for the Altegio login and password."""
+    intro = (
+        "Sign in with the e-mail or phone number and password you use for Altegio. "
+        "The bot then acts in Altegio as you, and only for you."
+    )
+    view_blocks: list[Block] = [blocks.section(intro)]
+    if current is not None:
+        view_blocks.append(
+            blocks.context(
+                f"You are linked as {account_line(current)} now; "
+                "signing in again replaces that link."
+            )
+        )
+    view_blocks += [
+        {
+            "type": "input",
+            "block_id": LOGIN_BLOCK,
+            "label": {"type": "plain_text", "text": "Altegio login (e-mail or phone)"},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": LOGIN_BLOCK,
+                "max_length": 254,
+                "placeholder": {"type": "plain_text", "text": "manager@example.com"},
+            },
+        },
+        {
+            "type": "input",
+            "block_id": PASSWORD_BLOCK,
+            "label": {"type": "plain_text", "text": "Altegio password"},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": PASSWORD_BLOCK,
+                "max_length": 256,
+            },
+            "hint": {
+                "type": "plain_text",
+                "text": (
+                    "Slack has no hidden password field, so the password shows as you type. "
+                    "It is sent to Altegio once to sign you in and is never stored; "
+                    "the bot keeps only the session Altegio returns, encrypted."
+                ),
+            },
+        },
+    ]
+    return {
+        "type": "modal",
+        "callback_id": LOGIN_CALLBACK,
+        "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": "Link Altegio account"},
+        "submit": {"type": "plain_text", "text": "Log in"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": view_blocks,
+    }
+
+
+def missing_fields(login: str, password: str) -> dict[str, str]:
+    """Field errors for an incomplete form (Slack usually stops these itself)."""
+    errors: dict[str, str] = {}
+    if not login.strip():
+        errors[LOGIN_BLOCK] = "Enter the e-mail or phone number you sign in to Altegio with."
+    if not password.strip():
+        errors[PASSWORD_BLOCK] = "Enter your Altegio password."
+    return errors
+
+
+def login_refusal(error: BaseException) -> dict[str, str]:
+    """The field error that keeps the modal open when signing in did not work."""
+    match error:
+        case InvalidCredentials():
+            text = "Altegio did not accept that login and password. Check both and try again."
+        case TimeoutError() | asyncio.TimeoutError():
+            text = (
+                "Altegio is slow to answer right now, so I stopped waiting. Try again in a minute."
+            )
+        case _:
+            text = describe(error)
+    return {PASSWORD_BLOCK: text}
+
+
+# ------------------------------------------------------------------------- App Home
+
+
+def home_view(
+    account: LinkedAccount | None,
+    watches: Sequence[Watch],
+    *,
+    now: datetime,
+    service_account: bool = False,
+    problem: str | None = None,
+) -> dict[str, Any]:
+    """The App Home tab: the user's link to Altegio, then the licences channels watch."""
+    out: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your Altegio account"}}
+    ]
+    if problem is not None:
+        out.append(blocks.section(f":warning: {problem}"))
+    elif account is None:
+        out.append(blocks.section(_not_linked_text(service_account)))
+        out.append(
+            blocks.actions(
+                blocks.button("Log in", LOGIN_ACTION, style="primary"), block_id="account"
+            )
+        )
+    else:
+        out.append(
+            blocks.section(
+                f"Linked as {account_line(account)}, since {slack_date(account.linked_at)}."
+            )
+        )
+        out.append(
+            blocks.actions(
+                blocks.button("Switch account", LOGIN_ACTION),
+                _logout_button(),
+                block_id="account",
+            )
+        )
+    out.append(blocks.divider())
+    out.append({"type": "header", "text": {"type": "plain_text", "text": "Watched licences"}})
+    out += watch_blocks(watches, now=now) if problem is None else []
+    out.append(blocks.divider())
+    out.append(
+        blocks.context(
+            "`/license <location id>` shows a licence · `/license watch <location id>` in a "
+            "channel warns it before the licence lapses · `/altegio help` lists account commands"
+        )
+    )
+    return {"type": "home", "blocks": out}
+
+
+def watch_blocks(watches: Sequence[Watch], *, now: datetime) -> list[Block]:
+    if not watches:
+        return [
+            blocks.section(
+                "No channel watches a licence yet. In a channel, `/license watch <location id>` "
+                "warns it before that licence lapses."
+            )
+        ]
+    ordered = sorted(watches, key=lambda w: (w.channel_id, w.location_id))
+    channels = [(c, list(ws)) for c, ws in groupby(ordered, key=lambda w: w.channel_id)]
+    out = [
+        blocks.section(f"<#{channel}>\n{_locations(group, now)}")
+        for channel, group in channels[:MAX_HOME_CHANNELS]
+    ]
+    if len(channels) > MAX_HOME_CHANNELS:
+        more = len(channels) - MAX_HOME_CHANNELS
+        out.append(blocks.context(f"…and {more} more channel{'s' if more != 1 else ''}."))
+    return out
+
+
+def _locations(group: list[Watch], now: datetime) -> str:
+    parts = []
+    for watch in group[:MAX_LOCATIONS_SHOWN]:
+        part = f"`{watch.location_id}`"
+        until = watch.snoozed_until
+        if until is not None and (until if until.tzinfo else until.replace(tzinfo=UTC)) > now:
+            part += f" (snoozed until {slack_date(until)})"
+        parts.append(part)
+    text = "Locations: " + " · ".join(parts)
+    if len(group) > MAX_LOCATIONS_SHOWN:
+        text += f" · and {len(group) - MAX_LOCATIONS_SHOWN} more"
+    return text
