@@ -372,6 +372,20 @@ async def test_login_button_on_a_prompt_opens_the_modal_and_the_link_replaces_th
     assert "Maria Manager" in confirmation["text"]
 
 
+async def test_logout_button_on_the_whoami_reply_replaces_it(
+    bot: BotServer, slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    user = fake_altegio.add_user("manager@example.com", PASSWORD)
+    await link(slack, fake_slack, user)
+    reply = await ask(slack, fake_slack, "whoami")
+    assert action_ids(reply["blocks"]) == ["altegio_logout"]
+    url = fake_slack.response_url()
+    await slack.action(button("altegio_logout"), response_url=url)
+    (answer,) = await fake_slack.wait_for_response(url, timeout=10)
+    assert answer["replace_original"] is True and "forgotten" in answer["text"]
+    assert account_of(bot) is None
+
+
 async def test_an_expired_trigger_is_explained(slack: SlackSender, fake_slack: FakeSlack) -> None:
     fake_slack.fail("views.open", error="expired_trigger_id")
     shown = text_of(await ask(slack, fake_slack, "login"))
@@ -418,6 +432,21 @@ async def test_home_after_login_offers_logout_and_its_button_forgets_the_session
     calls = await fake_slack.wait_for("views.publish", 2, user_id=USER_ID, timeout=10)
     assert "not linked" in text_of(calls[-1].args["view"])
     assert account_of(bot) is None
+
+
+async def test_home_login_button_links_and_confirms_by_direct_message(
+    bot: BotServer, slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    user = fake_altegio.add_user("manager@example.com", PASSWORD)
+    trigger = f"{int(time.time())}.{uuid.uuid4().hex}"
+    await slack.action(button(LOGIN_ACTION), view={"type": "home"}, trigger_id=trigger)
+    (call,) = await fake_slack.wait_for("views.open", trigger_id=trigger, timeout=10)
+    assert (await submit(slack, call.args["view"], user.login, PASSWORD)).text == ""
+    (dm,) = await fake_slack.wait_for("chat.postMessage", channel=USER_ID, timeout=10)
+    assert "Maria Manager" in dm.args["text"]
+    (home,) = await fake_slack.wait_for("views.publish", user_id=USER_ID, timeout=10)
+    assert "Maria Manager" in text_of(home.args["view"])
+    assert account_of(bot).altegio_user_id == user.id
 
 
 async def test_opening_the_messages_tab_publishes_nothing(
