@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import groupby
@@ -98,7 +97,7 @@ def whoami(account: LinkedAccount | None, *, service_account: bool = False) -> l
 def whoami_text(account: LinkedAccount | None) -> str:
     if account is None:
         return "You have not linked an Altegio account."
-    return f"Linked to Altegio as {account.name or account.login} ({account.login})."
+    return f"Linked to Altegio as {display_name(account)} ({blocks.escape(account.login)})."
 
 
 def linked(account: LinkedAccount) -> str:
@@ -193,7 +192,7 @@ def login_refusal(error: BaseException) -> dict[str, str]:
     match error:
         case InvalidCredentials():
             text = "Altegio did not accept that login and password. Check both and try again."
-        case TimeoutError() | asyncio.TimeoutError():
+        case TimeoutError():  # also asyncio.wait_for giving up
             text = (
                 "Altegio is slow to answer right now, so I stopped waiting. Try again in a minute."
             )
