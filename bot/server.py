@@ -51,6 +51,20 @@ def create_asgi(runtime: Runtime) -> Starlette:
     )
 
 
+def uvicorn_config(asgi: Starlette, *, host: str, port: int) -> uvicorn.Config:
+    """How the bot is served; the bench serves its bare-Bolt baseline the same way."""
+    return uvicorn.Config(
+        asgi,
+        host=host,
+        port=port,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+    )
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, announcing when it listens (tests wait for that)."""
 
@@ -74,17 +88,7 @@ async def serve(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve until a signal (or `stop`); `sock` and `ready` let tests use an ephemeral port."""
-    config = uvicorn.Config(
-        create_asgi(runtime),
-        host=host,
-        port=port,
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips="*",
-    )
-    server = _Server(config, ready)
+    server = _Server(uvicorn_config(create_asgi(runtime), host=host, port=port), ready)
 
     async def stop_on_request() -> None:
         if stop is not None:
