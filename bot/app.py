@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlparse
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -17,6 +21,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook import WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 import handlers
 from api import AltegioClient
@@ -27,12 +33,18 @@ from handlers.ports import HandlerConfig, Store
 log = logging.getLogger("altegio.bot")
 
 
-def make_web_client(settings: Settings) -> AsyncWebClient:
-    """Slack Web API client on SLACK_API_URL, retrying 429s (honouring Retry-After) and 5xx."""
+def make_web_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """Slack Web API client on SLACK_API_URL, retrying 429s (honouring Retry-After) and 5xx.
+
+    Without `session`, slack_sdk opens a new aiohttp session (and connection) for every call.
+    """
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=_with_slash(settings.slack_api_url),
         timeout=15,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
@@ -59,9 +71,11 @@ def build_app(
     store: Store,
     client: AsyncWebClient | None = None,
     request_verification: bool = True,
+    http: aiohttp.ClientSession | None = None,
 ) -> AsyncApp:
+    """`http`, a session opened in the serving loop, carries Web API calls and respond()."""
     app = AsyncApp(
-        client=client or make_web_client(settings),
+        client=client or make_web_client(settings, http),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         request_verification_enabled=request_verification,
         logger=logging.getLogger("slack_bolt"),
@@ -77,12 +91,35 @@ def build_app(
         context["altegio"] = altegio
         context["store"] = store
         context["config"] = config
+        if http is not None and context.response_url:
+            context["respond"] = PooledRespond(context.response_url, http)
         bot_logging.request_id.set(_request_id(req))
         bot_logging.slack_user.set(context.user_id or "-")
         return await next()
 
     handlers.register(app)
     return app
+
+
+class PooledRespond(AsyncRespond):
+    """Bolt's respond(), over the process's shared aiohttp session.
+
+    Bolt's own respond() opens a new aiohttp session, so a new TCP (and TLS) connection, for
+    every reply: under load that costs the event loop more than the rest of a command's work
+    and slows the acks of the commands queued behind it.
+    """
+
+    def __init__(self, response_url: str, session: aiohttp.ClientSession) -> None:
+        super().__init__(response_url=response_url)
+        self._session = session
+
+    async def __call__(  # type: ignore[override]
+        self, text: str | dict[str, Any] = "", **fields: Any
+    ) -> WebhookResponse:
+        whole = text if isinstance(text, dict) else {"text": text, **fields}
+        message = _build_message(**whole)
+        client = AsyncWebhookClient(url=self.response_url or "", session=self._session)
+        return await client.send_dict(message)
 
 
 def _request_id(req: AsyncBoltRequest) -> str:

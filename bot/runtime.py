@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,6 +28,7 @@ class Runtime:
     store: SqlStore
     app: AsyncApp
     limiter: RateLimiter
+    http: aiohttp.ClientSession | None = None
 
     @classmethod
     async def open(
@@ -51,17 +53,24 @@ class Runtime:
             per_minute=settings.per_minute_limit,
         )
         altegio = make_altegio_client(settings, limiter)
+        # One session for every Slack call of this process, made here: it belongs to this loop.
+        http = aiohttp.ClientSession()
         app = build_app(
             settings,
             altegio=altegio,
             store=store,
             client=client,
             request_verification=request_verification,
+            http=http,
         )
-        return cls(settings=settings, altegio=altegio, store=store, app=app, limiter=limiter)
+        return cls(
+            settings=settings, altegio=altegio, store=store, app=app, limiter=limiter, http=http
+        )
 
     async def close(self) -> None:
         await self.altegio.aclose()
+        if self.http is not None:
+            await self.http.close()
         aclose = getattr(self.limiter, "aclose", None)
         if aclose is not None:
             await aclose()
