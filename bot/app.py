@@ -10,11 +10,13 @@ from urllib.parse import urlparse
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -45,12 +47,17 @@ def make_web_client(
         base_url=_with_slash(settings.slack_api_url),
         timeout=15,
         session=session,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=_retry_handlers(),
     )
+
+
+def _retry_handlers() -> list[AsyncRetryHandler]:
+    """429 (honouring Retry-After), 500/503 and dropped connections, a few times each."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
 
 
 def handler_config(settings: Settings) -> HandlerConfig:
@@ -72,10 +79,15 @@ def build_app(
     client: AsyncWebClient | None = None,
     request_verification: bool = True,
     http: aiohttp.ClientSession | None = None,
+    authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
 ) -> AsyncApp:
-    """`http`, a session opened in the serving loop, carries Web API calls and respond()."""
+    """`http`, a session opened in the serving loop, carries Web API calls and respond().
+
+    `authorize` replaces Bolt's auth.test on the first request (the console has no Slack).
+    """
     app = AsyncApp(
         client=client or make_web_client(settings, http),
+        authorize=authorize,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         request_verification_enabled=request_verification,
         logger=logging.getLogger("slack_bolt"),
@@ -118,8 +130,20 @@ class PooledRespond(AsyncRespond):
     ) -> WebhookResponse:
         whole = text if isinstance(text, dict) else {"text": text, **fields}
         message = _build_message(**whole)
-        client = AsyncWebhookClient(url=self.response_url or "", session=self._session)
-        return await client.send_dict(message)
+        # The webhook client retries only refused connections by default; a reply is often the
+        # command's only answer, so a Slack 429 or 500/503 must not lose it either.
+        client = AsyncWebhookClient(
+            url=self.response_url or "", session=self._session, retry_handlers=_retry_handlers()
+        )
+        response = await client.send_dict(message)
+        if response.status_code != 200:
+            # Not the URL: it lets anyone post in that channel for half an hour.
+            log.warning(
+                "Slack refused a reply to response_url: HTTP %s %s",
+                response.status_code,
+                (response.body or "")[:100],
+            )
+        return response
 
 
 def _request_id(req: AsyncBoltRequest) -> str:

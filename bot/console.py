@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -116,6 +117,18 @@ def _loads(value: str) -> Any:
         return None
 
 
+async def console_authorize() -> AuthorizeResult:
+    """Who the bot is here. Without it Bolt asks Slack's auth.test before any listener runs,
+    on a plain client of its own that the console cannot intercept."""
+    return AuthorizeResult(
+        enterprise_id=None,
+        team_id=TEAM,
+        bot_token="xoxb-console",  # noqa: S106 - a placeholder, never sent
+        bot_id="B0BOT",
+        bot_user_id="U0BOT",
+    )
+
+
 class ConsoleRespond:
     def __init__(self, out: Callable[[str], None]) -> None:
         self._out = out
@@ -170,7 +183,12 @@ async def run_console(settings: Settings, lines: Any = None) -> None:
     def out(text: str) -> None:
         print(text, flush=True)
 
-    runtime = await Runtime.open(settings, client=ConsoleWebClient(out), request_verification=False)
+    runtime = await Runtime.open(
+        settings,
+        client=ConsoleWebClient(out),
+        request_verification=False,
+        authorize=console_authorize,
+    )
     console = Console(runtime, out)
     interactive = lines is None and sys.stdin.isatty()
     if interactive:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from api import AltegioClient, RateLimiter, build_limiter
@@ -37,6 +39,7 @@ class Runtime:
         *,
         client: AsyncWebClient | None = None,
         request_verification: bool = True,
+        authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
     ) -> Runtime:
         try:
             store = await open_store(
@@ -62,6 +65,7 @@ class Runtime:
             client=client,
             request_verification=request_verification,
             http=http,
+            authorize=authorize,
         )
         return cls(
             settings=settings, altegio=altegio, store=store, app=app, limiter=limiter, http=http
