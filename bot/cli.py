@@ -46,8 +46,12 @@ def _run(coro_factory) -> None:  # type: ignore[no-untyped-def]
         pass
 
 
+# After SIGTERM, time for answers already acked; platforms kill the process after ~30 s.
+FINISH_SECONDS = 20.0
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
-    from bot.server import serve
+    from bot.server import finish_acked_work, serve
 
     settings = _settings()
 
@@ -55,8 +59,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         runtime = await Runtime.open(settings)
         try:
             await serve(runtime, host=args.host, port=args.port or settings.port)
+            await finish_acked_work(FINISH_SECONDS)
         finally:
             await runtime.close()
+        log.info("stopped")
 
     _run(main)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 
 import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -77,6 +79,20 @@ class _Server(uvicorn.Server):
         if self._ready is not None:
             self._ready.set()
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Stop on SIGINT or SIGTERM, without uvicorn's re-raising of the signal afterwards.
+
+        uvicorn raises the signal again once it has stopped serving, so that a program embedding
+        it stops too; for SIGTERM that kills the process at once, before the bot has finished the
+        replies it acked or closed its database.
+        """
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                getattr(self, "_captured_signals", []).clear()
+
 
 async def serve(
     runtime: Runtime,
@@ -101,3 +117,15 @@ async def serve(
         await server.serve(sockets=[sock] if sock else None)
     finally:
         stopper.cancel()
+
+
+async def finish_acked_work(seconds: float) -> None:
+    """Wait (up to `seconds`) for listeners still running after their ack: their answers.
+
+    Call it from the top-level task once serving has stopped; every other task is theirs.
+    """
+    current = asyncio.current_task()
+    pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    if pending:
+        log.info("finishing %d requests already acknowledged", len(pending))
+        await asyncio.wait(pending, timeout=seconds)
