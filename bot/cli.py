@@ -98,6 +98,30 @@ def cmd_console(args: argparse.Namespace) -> None:
     _run(lambda: run_console(settings))
 
 
+def cmd_alerts(args: argparse.Namespace) -> None:
+    from bot.sweeper import SweepFailed, run_alerts
+
+    settings = _settings()
+
+    async def main() -> None:
+        try:
+            await run_alerts(settings, every=args.every)
+        except SweepFailed as exc:
+            print(f"altegio-bot alerts: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    _run(main)
+
+
+def _interval(text: str) -> float:
+    from bot.sweeper import parse_interval
+
+    try:
+        return parse_interval(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cmd_keygen(args: argparse.Namespace) -> None:
     from bot.storage.crypto import generate_key
 
@@ -117,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="a local shell: try commands without Slack").set_defaults(
         func=cmd_console
     )
+    alerts = sub.add_parser(
+        "alerts", help="post due licence alerts once (cron), or every --every (clock process)"
+    )
+    alerts.add_argument(
+        "--every",
+        type=_interval,
+        default=None,
+        metavar="INTERVAL",
+        help="keep sweeping at this interval, e.g. 30s, 15m, 1h or 1d",
+    )
+    alerts.set_defaults(func=cmd_alerts)
     sub.add_parser("keygen", help="print a fresh BOT_ENCRYPTION_KEY").set_defaults(func=cmd_keygen)
     return parser
 

@@ -4,9 +4,10 @@ from slack_bolt.async_app import AsyncApp
 
 
 def register(app: AsyncApp) -> None:
-    from handlers import account, errors, license, phone
+    from handlers import account, alerts, errors, license, phone
 
     errors.register(app)
     account.register(app)
     license.register(app)
+    alerts.register(app)
     phone.register(app)

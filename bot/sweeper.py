@@ -1,0 +1,171 @@
+"""`altegio-bot alerts`: run the licence alert sweep once (cron), or every so often (clock process).
+
+Everything the sweep needs comes from the same Runtime as the web process (store, Altegio client
+with its rate limiter, shared through REDIS_URL), plus a Slack client whose retries suit posting
+alerts: several sweepers on one PostgreSQL database can run at once (see handlers/alerts/sweep.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import signal
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import handler_config
+from bot.runtime import Runtime
+from bot.settings import Settings
+from handlers.alerts.sweep import SweepSummary, sweep
+from handlers.ports import StoreUnavailable
+
+log = logging.getLogger("altegio.bot")
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+MIN_INTERVAL = 1.0
+
+
+class SweepFailed(Exception):
+    """The sweep could not run at all (the watches could not be read)."""
+
+
+def parse_interval(text: str) -> float:
+    """Seconds from "30s", "15m", "1h", "1d" (or plain seconds)."""
+    match = _INTERVAL.match(text or "")
+    if not match:
+        raise ValueError(f"{text!r} is not an interval: use a number with s, m, h or d, like 1h")
+    seconds = float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
+    if seconds < MIN_INTERVAL:
+        raise ValueError(f"{text!r} is too short: sweep at most once a second")
+    return seconds
+
+
+class _ServerErrorRetryHandler(AsyncRetryHandler):
+    """Retry any 5xx from Slack (slack_sdk's own handler covers only 500 and 503)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and 500 <= response.status_code <= 599
+
+
+def make_sweep_client(settings: Settings) -> AsyncWebClient:
+    """Slack client for posting alerts: 429s (honouring Retry-After) and 5xx retried, each attempt
+    bounded; the sweep also bounds the whole post well inside an alert claim's lease."""
+    url = settings.slack_api_url
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=url if url.endswith("/") else url + "/",
+        timeout=15,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=4),
+            _ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def owner_id() -> str:
+    """Names this sweeper in the claims it takes (for people reading the table)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def sweep_once(runtime: Runtime, client: AsyncWebClient) -> SweepSummary:
+    try:
+        return await sweep(
+            runtime.altegio,
+            runtime.store,
+            client,
+            handler_config(runtime.settings),
+            owner=owner_id(),
+        )
+    except StoreUnavailable as exc:
+        raise SweepFailed(
+            "The alert sweep could not read the watches: the database is unreachable "
+            f"({exc}). Check DATABASE_URL and that the database is up; nothing was posted, "
+            "and the next sweep picks up everything that is due."
+        ) from None
+
+
+async def run_alerts(settings: Settings, *, every: float | None = None) -> SweepSummary | None:
+    """One sweep (returns its summary), or one every `every` seconds until SIGTERM/SIGINT."""
+    client = make_sweep_client(settings)
+    runtime = await Runtime.open(settings, client=client)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        if every is None:
+            return await _unless_stopped(lambda: sweep_once(runtime, client), stop)
+        await _every(runtime, client, every, stop)
+        return None
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        await runtime.close()
+
+
+async def _every(
+    runtime: Runtime, client: AsyncWebClient, every: float, stop: asyncio.Event
+) -> None:
+    log.info("alert sweeps every %g s", every)
+    while not stop.is_set():
+        started = asyncio.get_running_loop().time()
+        try:
+            await _unless_stopped(lambda: sweep_once(runtime, client), stop)
+        except SweepFailed as exc:  # a database outage: try again at the next tick
+            log.error("%s", exc)
+        except Exception:
+            log.exception("the alert sweep failed; trying again at the next tick")
+        delay = every - (asyncio.get_running_loop().time() - started)
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    log.info("alert sweeps stopped")
+
+
+async def _unless_stopped(
+    work: Callable[[], Awaitable[SweepSummary]], stop: asyncio.Event
+) -> SweepSummary | None:
+    """Run `work`; a stop request cancels it (claims in flight are released as it unwinds)."""
+    task = asyncio.ensure_future(work())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise
+    finally:
+        stopper.cancel()
+    if not task.done():
+        log.info("stopping: cancelling the sweep in progress")
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+    return task.result()

@@ -1,0 +1,404 @@
+"""The alert sweep: fetch each watched location's licence once, post what is due to each channel.
+
+A plain async function of its dependencies (no Bolt request), so `altegio-bot alerts` can run it
+from cron or a clock process, and tests can call it directly.
+
+Exactly once, across any number of sweepers sharing one database:
+- Each alert is claimed in the store (a row with a lease) before it is posted, recorded as sent
+  only after Slack accepted it, and released when the post failed, so the next sweep posts it.
+  A sweeper killed mid-post leaves a claim that expires after `lease_seconds`; then the alert
+  is posted by whichever sweep comes next.
+- Kinds an alert makes redundant (larger thresholds) are recorded *before* the alert itself, so
+  a sweeper reading the log in between sees the alert still claimed and stays away.
+- Sweepers running at the same time also split the Altegio fetches: a sweeper leases a location
+  before fetching it and keeps the lease until it finishes, so the others skip it. The lease
+  reuses the alert log's claims under a reserved team id that no Slack team has (Slack's start
+  with T or E), so it needs no table of its own.
+
+Pacing is the AltegioClient's limiter (shared through Redis when REDIS_URL is set); the sweep only
+keeps enough fetches waiting on it to use every slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from api import AltegioClient, AltegioError, AuthenticationError, License
+from api.errors import PARTNER
+from handlers.alerts import messages
+from handlers.alerts.policy import Decision, Outcome, decide
+from handlers.ports import AlertKey, HandlerConfig, Store, StoreUnavailable, Watch
+
+log = logging.getLogger("altegio.alerts")
+
+# An alert's claim must outlive its slowest post, Slack's 429 and 5xx retries included: posts are
+# cut off after POST_TIMEOUT, well inside the lease.
+ALERT_LEASE_SECONDS = 600.0
+POST_TIMEOUT_SECONDS = 300.0
+# Slack allows about one message a second per channel; posts to one channel go one at a time,
+# and only a few at once overall.
+POST_CONCURRENCY = 8
+# Slack errors that mean "this channel cannot take the bot's messages" rather than "try again".
+UNREACHABLE = frozenset(
+    {"not_in_channel", "channel_not_found", "is_archived", "channel_is_archived"}
+)
+LEASE_TEAM = "~sweep"  # the reserved team id for location leases
+LEASE_CHANNEL = "~locations"
+LEASE_KIND = "fetch"
+RECORD_ATTEMPTS = 3
+
+
+@dataclass
+class SweepSummary:
+    watches: int = 0
+    locations: int = 0
+    fetched: int = 0
+    failed: int = 0  # Altegio (or the store) failed for the location: skipped this time
+    elsewhere: int = 0  # locations another sweeper running at the same time took
+    posted: int = 0
+    skipped: int = 0  # due, but snoozed, acknowledged, or being posted by another sweeper
+    post_failures: int = 0  # Slack did not take it: released for the next sweep
+    unreachable_channels: int = 0  # channels the bot cannot post in (not a member, gone)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"alert sweep: {self.watches} watches, {self.locations} locations "
+            f"(fetched {self.fetched}, failed {self.failed}, "
+            f"left to other sweepers {self.elsewhere}); "
+            f"posted {self.posted}, skipped {self.skipped}, "
+            f"post failures {self.post_failures}, "
+            f"unreachable channels {self.unreachable_channels}; {self.seconds:.1f} s"
+        )
+
+
+def default_concurrency(altegio: AltegioClient) -> int:
+    """Fetches in flight: enough to fill every limiter slot while answers take up to ~1 s, few
+    enough that a user's /license waits at most about a second behind the sweep."""
+    rate = getattr(altegio.limiter, "rate", None)
+    if not rate:
+        return 16
+    return max(2, min(64, math.ceil(rate) + 2))
+
+
+def lease_key(location_id: int) -> AlertKey:
+    return AlertKey(LEASE_TEAM, LEASE_CHANNEL, location_id, None, LEASE_KIND)
+
+
+async def sweep(
+    altegio: AltegioClient,
+    store: Store,
+    client: AsyncWebClient,
+    config: HandlerConfig,
+    *,
+    owner: str,
+    now: datetime | None = None,
+    today: date | None = None,
+    concurrency: int | None = None,
+    lease_seconds: float = ALERT_LEASE_SECONDS,
+    post_timeout: float = POST_TIMEOUT_SECONDS,
+) -> SweepSummary:
+    """Run one sweep over every watch in the store and return its counts.
+
+    Raises StoreUnavailable only if the watches cannot be read at all; every other failure is
+    logged, counted and left for the next sweep.
+    """
+    run = _Sweep(
+        altegio,
+        store,
+        client,
+        config,
+        owner=owner,
+        now=now or datetime.now(UTC),
+        today=today or date.today(),
+        concurrency=concurrency or default_concurrency(altegio),
+        lease_seconds=lease_seconds,
+        post_timeout=min(post_timeout, lease_seconds * 0.8),
+    )
+    return await run.run()
+
+
+class _Sweep:
+    def __init__(
+        self,
+        altegio: AltegioClient,
+        store: Store,
+        client: AsyncWebClient,
+        config: HandlerConfig,
+        *,
+        owner: str,
+        now: datetime,
+        today: date,
+        concurrency: int,
+        lease_seconds: float,
+        post_timeout: float,
+    ) -> None:
+        self.altegio = altegio
+        self.store = store
+        self.client = client
+        self.config = config
+        self.owner = owner
+        self.now = now
+        self.today = today
+        self.concurrency = max(1, concurrency)
+        self.lease_seconds = lease_seconds
+        self.post_timeout = post_timeout
+        self.summary = SweepSummary()
+        self.by_location: dict[int, list[Watch]] = defaultdict(list)
+        self.leased: list[int] = []
+        self.unreachable: set[tuple[str, str]] = set()
+        self.channel_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.post_slots = asyncio.Semaphore(POST_CONCURRENCY)
+        self.refused_tokens: set[str] = set()
+
+    async def run(self) -> SweepSummary:
+        started = time.monotonic()
+        watches = await self.store.list_watches()
+        for w in watches:
+            self.by_location[w.location_id].append(w)
+        self.summary.watches = len(watches)
+        self.summary.locations = len(self.by_location)
+        rate = getattr(self.altegio.limiter, "rate", None) or 50.0
+        # Held until this sweep ends, so it must outlast the sweep (see the module docstring).
+        self.location_lease = self.lease_seconds + 2 * len(self.by_location) / rate
+        queue = iter(sorted(self.by_location))
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                for _ in range(min(self.concurrency, len(self.by_location))):
+                    tasks.create_task(self._fetch_worker(queue, tasks))
+        finally:
+            await self._release_leases()
+            self.summary.seconds = time.monotonic() - started
+            log.info(self.summary.line())
+        return self.summary
+
+    # -- fetching ------------------------------------------------------------------------------
+
+    async def _fetch_worker(self, queue: Iterator[int], tasks: asyncio.TaskGroup) -> None:
+        for location_id in queue:  # one iterator shared by every worker
+            try:
+                licence = await self._fetch(location_id)
+            except StoreUnavailable:
+                self.summary.failed += 1
+                log.warning(
+                    "alert sweep: location %s skipped: the database is unreachable", location_id
+                )
+                continue
+            except Exception:
+                self.summary.failed += 1
+                log.exception(
+                    "alert sweep: location %s skipped after an unexpected error", location_id
+                )
+                continue
+            for w in self.by_location[location_id] if licence else ():
+                tasks.create_task(self._consider(w, licence))
+
+    async def _fetch(self, location_id: int) -> License | None:
+        if not await self.store.claim_alert(
+            lease_key(location_id), owner=self.owner, lease_seconds=self.location_lease
+        ):
+            self.summary.elsewhere += 1
+            return None
+        self.leased.append(location_id)
+        try:
+            licence = await self.altegio.get_license(
+                location_id, user_token=self.config.service_user_token
+            )
+        except AltegioError as error:
+            self.summary.failed += 1
+            if isinstance(error, AuthenticationError):
+                if error.token not in self.refused_tokens:
+                    self.refused_tokens.add(error.token)
+                    log.error(
+                        "alert sweep: Altegio refused the %s; licences cannot be fetched",
+                        "partner token (ALTEGIO_PARTNER_TOKEN)"
+                        if error.token == PARTNER
+                        else "service account token (ALTEGIO_USER_TOKEN)",
+                    )
+            else:
+                log.warning(
+                    "alert sweep: location %s skipped: %s: %s",
+                    location_id,
+                    type(error).__name__,
+                    error.message,
+                )
+            return None
+        self.summary.fetched += 1
+        return licence
+
+    async def _release_leases(self) -> None:
+        slots = asyncio.Semaphore(4)
+
+        async def release(location_id: int) -> None:
+            async with slots:
+                try:
+                    await self.store.release_alert(lease_key(location_id))
+                except Exception as error:  # the lease then simply runs out
+                    log.warning(
+                        "alert sweep: could not release location %s: %s",
+                        location_id,
+                        type(error).__name__,
+                    )
+
+        await asyncio.gather(*(release(i) for i in self.leased))
+        self.leased.clear()
+
+    # -- alerting ------------------------------------------------------------------------------
+
+    async def _consider(self, watch: Watch, licence: License) -> None:
+        try:
+            await self._alert(watch, licence)
+        except StoreUnavailable:
+            self.summary.post_failures += 1
+            log.warning(
+                "alert sweep: location %s in %s skipped: the database is unreachable",
+                watch.location_id,
+                watch.channel_id,
+            )
+        except Exception:
+            self.summary.post_failures += 1
+            log.exception(
+                "alert sweep: location %s in %s failed", watch.location_id, watch.channel_id
+            )
+
+    async def _alert(self, watch: Watch, licence: License) -> None:
+        period = licence.deactivation_date
+        sent = await self.store.sent_alert_kinds(
+            watch.team_id, watch.channel_id, watch.location_id, period
+        )
+        decision = decide(
+            licence,
+            watch,
+            sent,
+            today=self.today,
+            now=self.now,
+            alert_days=self.config.alert_days,
+        )
+        if not decision.posts:
+            if decision.outcome is not Outcome.NOTHING_DUE:
+                self.summary.skipped += 1
+            return
+        assert decision.kind is not None
+        channel = (watch.team_id, watch.channel_id)
+        if channel in self.unreachable:
+            self.summary.skipped += 1
+            return
+        key = AlertKey(watch.team_id, watch.channel_id, watch.location_id, period, decision.kind)
+        if not await self.store.claim_alert(
+            key, owner=self.owner, lease_seconds=self.lease_seconds
+        ):
+            self.summary.skipped += 1  # being posted by another sweeper, or already sent
+            return
+        ts = await self._post(watch, licence, decision, key)
+        if ts is None:
+            return
+        await self._record(key, decision, ts)
+        self.summary.posted += 1
+        log.info(
+            "alert sweep: posted %s for location %s to %s",
+            decision.kind,
+            watch.location_id,
+            watch.channel_id,
+        )
+
+    async def _post(
+        self, watch: Watch, licence: License, decision: Decision, key: AlertKey
+    ) -> str | None:
+        """Post the alert and return its ts; on failure release the claim and return None."""
+        assert decision.kind is not None
+        channel = (watch.team_id, watch.channel_id)
+        try:
+            async with self.post_slots, self.channel_locks[channel]:
+                if channel in self.unreachable:
+                    self.summary.skipped += 1
+                    await self._release(key)
+                    return None
+                async with asyncio.timeout(self.post_timeout):
+                    response = await self.client.chat_postMessage(
+                        channel=watch.channel_id,
+                        text=messages.alert_text(licence, decision.kind, self.today),
+                        blocks=messages.alert_blocks(
+                            licence,
+                            decision.kind,
+                            self.today,
+                            web_url=self.config.altegio_web_url,
+                        ),
+                        unfurl_links=False,
+                        unfurl_media=False,
+                    )
+        except asyncio.CancelledError:
+            # Stopped mid-post (SIGTERM): hand the alert straight to the next sweep.
+            await asyncio.shield(self._release(key))
+            raise
+        except SlackApiError as error:
+            await self._release(key)
+            code = (error.response or {}).get("error") if error.response is not None else None
+            if code in UNREACHABLE:
+                if channel not in self.unreachable:
+                    self.unreachable.add(channel)
+                    self.summary.unreachable_channels += 1
+                    log.warning(
+                        "alert sweep: cannot post in channel %s (%s): invite the bot there, or "
+                        "`/license unwatch` its locations; alerts wait and are tried next sweep",
+                        watch.channel_id,
+                        code,
+                    )
+                self.summary.skipped += 1
+            else:
+                self.summary.post_failures += 1
+                log.warning(
+                    "alert sweep: Slack did not take the alert for location %s in %s "
+                    "(%s); the next sweep posts it",
+                    watch.location_id,
+                    watch.channel_id,
+                    code or error,
+                )
+            return None
+        except Exception as error:
+            await self._release(key)
+            self.summary.post_failures += 1
+            log.warning(
+                "alert sweep: posting the alert for location %s in %s failed (%s); "
+                "the next sweep posts it",
+                watch.location_id,
+                watch.channel_id,
+                type(error).__name__,
+            )
+            return None
+        return str(response.get("ts") or "")
+
+    async def _release(self, key: AlertKey) -> None:
+        try:
+            await self.store.release_alert(key)
+        except Exception as error:  # the claim's lease runs out instead
+            log.warning(
+                "alert sweep: could not release an alert claim (%s); it is retried "
+                "once its lease runs out",
+                type(error).__name__,
+            )
+
+    async def _record(self, key: AlertKey, decision: Decision, ts: str) -> None:
+        """Record the posted alert, and the kinds it covers first (see the module docstring).
+
+        Slack has the message now: a failure to record would post it again once the claim
+        expires, so a brief database hiccup is retried.
+        """
+        for kind in (*decision.covers, key.kind):
+            for attempt in range(RECORD_ATTEMPTS):
+                try:
+                    await self.store.complete_alert(replace(key, kind=kind), message_ts=ts)
+                    break
+                except StoreUnavailable:
+                    if attempt == RECORD_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.5 * 2**attempt)
