@@ -14,6 +14,7 @@ licence nobody has asked for yet cost. Stops by itself.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from tests.fakes.fixtures import settings_for
 from tests.fakes.signing import slash_command
 
 WARM_ID, COLD_ID = 4523464, 4523465
+WARM_CARD = f"Location {WARM_ID}"
 # The goal: the bot's work after the ack must not cost Slack's request noticeably.
 P50_LIMIT, RPS_FLOOR = 1.2, 0.8
 
@@ -55,13 +57,21 @@ def license_commands(slack: FakeSlack, location_id: int, count: int) -> list[Sig
     ]
 
 
-def answered(slack: FakeSlack, requests: list[Signed], since: float, timeout: float) -> float:
-    """Wait until every request's response_url got its answer; seconds from `since` to the last."""
+def answered(
+    slack: FakeSlack, requests: list[Signed], since: float, timeout: float, expect: str
+) -> float:
+    """Wait until every request's response_url got its answer; seconds from `since` to the last.
+
+    Every answer must contain `expect`: a bot that answered with errors would look fast.
+    """
     paths = {_response_path(body) for body, _ in requests}
     deadline = time.monotonic() + timeout
     while True:
         posts = [r for r in slack.requests("/response/") if r.path in paths]
         if len(posts) >= len(paths):
+            wrong = [r.json for r in posts if expect not in json.dumps(r.json)]
+            if wrong:
+                raise RuntimeError(f"{len(wrong)} answers lack {expect!r}, e.g. {wrong[0]}")
             return max(r.started for r in posts) - since
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {len(posts)} of {len(paths)} answers within {timeout:.0f} s")
@@ -80,7 +90,7 @@ def single_flight(bot: Served, slack: FakeSlack, altegio: FakeAltegio, lookups: 
     load = run_load(bot.url, requests, concurrency=lookups)
     if load.failed:
         raise RuntimeError(f"{load.failed} of {lookups} lookups were not acked: {load.statuses}")
-    answered(slack, requests, load.started, timeout=30)
+    answered(slack, requests, load.started, timeout=30, expect=f"Location {COLD_ID}")
     return len(altegio.requests(f"/license/{COLD_ID}"))
 
 
@@ -124,7 +134,7 @@ def main() -> None:
                 warm = license_commands(slack, WARM_ID, args.warmup)
                 load = measure(server, warm, args.concurrency)
                 if server is bot:
-                    answered(slack, warm, load.started, timeout=60)
+                    answered(slack, warm, load.started, timeout=60, expect=WARM_CARD)
             calls_before = len(altegio.requests(f"/license/{WARM_ID}"))
 
             results: dict[str, list[Round]] = {bare.name: [], bot.name: []}
@@ -136,7 +146,9 @@ def main() -> None:
                     load = measure(server, requests, args.concurrency)
                     done = None
                     if server is bot:
-                        done = answered(slack, requests, load.started, timeout=120)
+                        done = answered(
+                            slack, requests, load.started, timeout=120, expect=WARM_CARD
+                        )
                     results[server.name].append(Round(load, done))
             warm_calls = len(altegio.requests(f"/license/{WARM_ID}")) - calls_before
             bot_rss = bot.peak_rss_kib()
@@ -153,7 +165,7 @@ def report(
 ) -> None:
     print(
         f"/license {WARM_ID}, warm cache: {args.count} signed commands per round, "
-        f"concurrency {args.concurrency}, {args.rounds} rounds per app (median round shown)"
+        f"concurrency {args.concurrency}, {args.rounds} round(s) per app, the median shown"
     )
     print(f"{'':12}{'ack p50':>10}{'ack p99':>10}{'req/s':>9}   rounds (req/s)")
     chosen: dict[str, Round] = {}
