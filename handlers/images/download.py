@@ -1,0 +1,257 @@
+"""Fetching a shared file's bytes from Slack, with the guards a bot token deserves.
+
+- The bot token goes only to Slack's hosts (`HandlerConfig.slack_hosts`: slack.com and its
+  subdomains, and the SLACK_API_URL host), over HTTPS (plain HTTP only to a loopback host, as
+  in tests and local set-ups). Redirects are followed by hand so that a hop to any other host
+  is made without the Authorization header.
+- Size: a Content-Length over the limit is refused unread; otherwise the body is streamed and
+  reading stops as soon as it passes the limit.
+- Content: JPEG or PNG by magic numbers. Slack's HTML sign-in page (what a token without
+  `files:read` gets, with HTTP 200) is recognised and named as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+log = logging.getLogger("altegio.images")
+
+JPEG = "image/jpeg"
+PNG = "image/png"
+NAMES = {JPEG: "JPEG", PNG: "PNG"}
+_MIMETYPES = {"image/jpeg": JPEG, "image/jpg": JPEG, "image/pjpeg": JPEG, "image/png": PNG}
+_FILETYPES = {"jpg": JPEG, "jpeg": JPEG, "png": PNG}
+_REDIRECTS = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
+DOWNLOAD_SECONDS = 120.0  # a whole download, so a trickling server cannot hold a slot for ever
+CONCURRENT_DOWNLOADS = 4  # bounds the memory held by images in flight in one process
+
+
+class DownloadError(Exception):
+    """A file that cannot be uploaded; `str()` is the sentence for the thread.
+
+    `retryable` says whether trying again later could help (a button is offered).
+    """
+
+    retryable = True
+    code = "download"
+
+
+class NotAnImage(DownloadError):
+    retryable = False
+    code = "not_an_image"
+
+
+class TooLarge(DownloadError):
+    retryable = False
+    code = "too_large"
+
+
+class ScopeMissing(DownloadError):
+    code = "files_read"
+
+
+class FileGone(DownloadError):
+    retryable = False
+    code = "gone"
+
+
+def metadata_type(file: Mapping[str, Any]) -> str | None:
+    """JPEG or PNG as Slack describes the file (mimetype, else filetype); None for others."""
+    mimetype = str(file.get("mimetype") or "").split(";")[0].strip().lower()
+    if mimetype:
+        return _MIMETYPES.get(mimetype)
+    return _FILETYPES.get(str(file.get("filetype") or "").strip().lower())
+
+
+def sniff(data: bytes) -> str | None:
+    """JPEG or PNG by the bytes' magic numbers; None for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    return None
+
+
+def looks_like_html(data: bytes, content_type: str = "") -> bool:
+    if "html" in content_type.lower():
+        return True
+    head = data[:256].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def host_is_trusted(host: str, trusted: Iterable[str]) -> bool:
+    """Exact host, or a subdomain of a trusted domain name (never of an IP address)."""
+    host = host.lower().rstrip(".")
+    for name in trusted:
+        name = name.lower().rstrip(".")
+        if not name:
+            continue
+        if host == name or (not _is_ip(name) and host.endswith("." + name)):
+            return True
+    return False
+
+
+def may_carry_token(url: str, trusted: Iterable[str]) -> bool:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not host_is_trusted(host, trusted):
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _size_text(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+
+
+def too_large(size: int | None, limit: int) -> TooLarge:
+    shown = f" ({_size_text(size)})" if size else ""
+    return TooLarge(
+        f"it is larger{shown} than the {_size_text(limit)} I accept for Altegio. "
+        "Share a smaller copy of the photo."
+    )
+
+
+class Downloader:
+    """One httpx client per event loop, made on first use, with a cap on parallel downloads."""
+
+    def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._transport = transport
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._gate: asyncio.Semaphore | None = None
+
+    def _client_for_this_loop(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client.is_closed or self._loop is not loop:
+            self._loop = loop
+            self._client = httpx.AsyncClient(
+                follow_redirects=False,
+                timeout=httpx.Timeout(30.0, connect=10.0),
+                limits=httpx.Limits(
+                    max_connections=CONCURRENT_DOWNLOADS * 2,
+                    max_keepalive_connections=2,
+                    keepalive_expiry=15.0,
+                ),
+                transport=self._transport,
+            )
+            self._gate = asyncio.Semaphore(CONCURRENT_DOWNLOADS)
+        assert self._gate is not None
+        return self._client, self._gate
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        token: str | None,
+        trusted_hosts: Iterable[str],
+        max_bytes: int,
+    ) -> tuple[bytes, str]:
+        """The file's bytes and their type (JPEG or PNG), or a DownloadError saying why not."""
+        trusted = tuple(trusted_hosts)
+        if not may_carry_token(url, trusted):
+            # Only files Slack itself hosts are fetched: the link came from Slack, and a link to
+            # anywhere else (an external file) is not ours to download with the bot's token.
+            raise FileGone("it is not stored in Slack, so I can't download it.")
+        client, gate = self._client_for_this_loop()
+        async with gate:
+            try:
+                async with asyncio.timeout(DOWNLOAD_SECONDS):
+                    data, content_type = await self._follow(
+                        client, url, token=token, trusted=trusted, max_bytes=max_bytes
+                    )
+            except TimeoutError:
+                raise DownloadError("Slack took too long to send it.") from None
+            except httpx.HTTPError as exc:
+                log.warning("file download failed: %s", type(exc).__name__)
+                raise DownloadError(
+                    f"I could not download it from Slack ({type(exc).__name__})."
+                ) from None
+        if looks_like_html(data, content_type):
+            raise ScopeMissing(
+                "Slack sent its sign-in page instead of the file: this app needs the "
+                "`files:read` scope. Ask a workspace admin to add it (or to reinstall the app "
+                "if it was added already), then try again."
+            )
+        kind = sniff(data)
+        if kind is None:
+            raise NotAnImage("its contents are not a JPEG or PNG image.")
+        return data, kind
+
+    async def _follow(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        *,
+        token: str | None,
+        trusted: tuple[str, ...],
+        max_bytes: int,
+    ) -> tuple[bytes, str]:
+        for _ in range(MAX_REDIRECTS + 1):
+            headers = {"Accept": "image/jpeg, image/png, */*;q=0.5"}
+            if token and may_carry_token(url, trusted):
+                headers["Authorization"] = f"Bearer {token}"
+            async with client.stream("GET", url, headers=headers) as response:
+                if response.status_code in _REDIRECTS:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise DownloadError("Slack redirected the download nowhere.")
+                    url = urljoin(url, location)
+                    if urlsplit(url).scheme not in ("http", "https"):
+                        raise DownloadError("Slack redirected the download to an unusable address.")
+                    log.info("file download redirected to %s", urlsplit(url).hostname)
+                    continue
+                if response.status_code in (404, 410):
+                    raise FileGone("Slack no longer has the file (it may have been deleted).")
+                if response.status_code in (401, 403):
+                    raise ScopeMissing(
+                        f"Slack refused the download (HTTP {response.status_code}): "
+                        "this app needs the `files:read` scope and to be in this channel."
+                    )
+                if response.status_code != 200:
+                    raise DownloadError(
+                        f"Slack answered HTTP {response.status_code} to the download; "
+                        "try again in a moment."
+                    )
+                content_type = response.headers.get("content-type", "")
+                if looks_like_html(b"", content_type):
+                    return b"", content_type  # the sign-in page: no need to read it
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise too_large(int(declared), max_bytes)
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise too_large(None, max_bytes)
+                return bytes(body), content_type
+        raise DownloadError("Slack redirected the download too many times.")
