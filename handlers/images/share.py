@@ -1,0 +1,155 @@
+"""Listeners: a photo shared in a channel, and the Try again button on a failed upload.
+
+Slack may deliver an event more than once (a retry carries the same event_id and an
+X-Slack-Retry-Num header), possibly to another process. The delivery is claimed in the store
+before the bot says or does anything, and each file is claimed again before it is uploaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+
+from handlers.credentials import credential_for
+from handlers.deps import deps, team_of
+from handlers.errors import NotLinked, UsageError
+from handlers.images import messages
+from handlers.images.caption import CaptionError, Target, parse_caption
+from handlers.images.download import Downloader
+from handlers.images.messages import RetryRequest
+from handlers.images.upload import Result, Share, file_name, react, reply, upload_file, whisper
+
+log = logging.getLogger("altegio.images")
+
+MAX_FILES_PER_SHARE = 10  # Slack's own limit for one message
+CHANNEL_TYPES = {"channel", "group"}  # public and private channels, not DMs
+
+
+class ImageShares:
+    def __init__(self, downloader: Downloader | None = None) -> None:
+        self.downloader = downloader or Downloader()
+
+    async def on_file_share(
+        self,
+        event: dict[str, Any],
+        body: dict[str, Any],
+        request: AsyncBoltRequest,
+        context: AsyncBoltContext,
+    ) -> None:
+        files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
+        user_id = event.get("user")
+        if not files or not user_id or event.get("bot_id"):
+            return
+        if event.get("channel_type", "channel") not in CHANNEL_TYPES:
+            return
+        share = Share(
+            channel_id=str(event.get("channel") or ""),
+            ts=str(event.get("ts") or ""),
+            thread_ts=str(event.get("thread_ts") or event.get("ts") or ""),
+            user_id=str(user_id),
+        )
+        try:
+            target = parse_caption(str(event.get("text") or ""))
+        except CaptionError as problem:
+            if await self._first_delivery(context, body, request, share):
+                await reply(context, share, messages.usage_reply(str(problem)))
+            return
+        if target is None:
+            log.debug("photo share %s: the caption is not for the bot", share.ts)
+            return
+        if not await self._first_delivery(context, body, request, share):
+            return
+        try:
+            await credential_for(context, required=True)
+        except NotLinked:
+            text, prompt = messages.login_prompt([file_name(f) for f in files])
+            await whisper(context, share, text, prompt)
+            return
+        await self.upload_all(context, share, target, files[:MAX_FILES_PER_SHARE])
+
+    async def upload_all(
+        self, context: AsyncBoltContext, share: Share, target: Target, files: list[dict[str, Any]]
+    ) -> list[Result]:
+        results = []
+        for file in files:
+            result = await upload_file(context, self.downloader, share, target, file)
+            if result is Result.SKIPPED:
+                await reply(context, share, messages.already_handled(file_name(file)))
+            results.append(result)
+        await react(context, share, results)
+        return results
+
+    async def _first_delivery(
+        self,
+        context: AsyncBoltContext,
+        body: dict[str, Any],
+        request: AsyncBoltRequest,
+        share: Share,
+    ) -> bool:
+        key = str(body.get("event_id") or f"{share.channel_id}:{share.ts}")
+        if await deps(context).store.claim_delivery(team_of(context), key):
+            return True
+        retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
+        log.info("photo share %s was handled already (retry %s): skipped", key, retry)
+        return False
+
+    async def on_retry(
+        self,
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        wanted = RetryRequest.decode(action.get("value"))
+        if wanted is None:
+            raise UsageError("This button no longer works. Share the photo again, please.")
+        await credential_for(context, required=True)  # not linked: the error handler says so
+        try:
+            info = await context.client.files_info(file=wanted.file_id)  # type: ignore[union-attr]
+        except SlackApiError as exc:
+            if exc.response.get("error") == "file_not_found":
+                raise UsageError(
+                    "Slack no longer has that file, so there is nothing to upload."
+                ) from None
+            raise
+        share = Share(
+            channel_id=wanted.channel_id,
+            ts=wanted.ts,
+            thread_ts=wanted.thread_ts,
+            user_id=context.user_id or "",
+        )
+        result = await upload_file(context, self.downloader, share, wanted.target, info["file"])
+        if result is Result.SKIPPED:
+            text, notice = messages.already_handled(file_name(info["file"]))
+            await respond(
+                text=text, blocks=notice, response_type="ephemeral", replace_original=False
+            )
+            return
+        await react(context, share, [result])
+        # The old button would start yet another attempt; leave the message, drop the button.
+        original = _first_section_text(body.get("message") or {})
+        text, note = messages.retried(share.user_id, original)
+        try:
+            await respond(text=text, blocks=note, replace_original=True)
+        except Exception:  # cosmetic: the new outcome is in the thread already
+            log.warning("could not update the message with the Try again button")
+
+
+async def ignore(context: AsyncBoltContext) -> None:
+    """Events the feature hears but has nothing to do with (acknowledged by Bolt)."""
+
+
+def _first_section_text(message: dict[str, Any]) -> str:
+    for block in message.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "section":
+            text = (block.get("text") or {}).get("text")
+            if text:
+                return str(text)
+    return str(message.get("text") or "The upload failed.")
