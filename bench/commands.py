@@ -48,6 +48,7 @@ P50_LIMIT, RPS_FLOOR = 1.2, 0.8
 class Round:
     load: LoadResult
     answered_in: float | None = None  # seconds from the first request to the last answer
+    cpu: float | None = None  # server CPU seconds per command, answers included
 
 
 def license_commands(slack: FakeSlack, location_id: int, count: int) -> list[Signed]:
@@ -143,13 +144,18 @@ def main() -> None:
                 order = (bare, bot) if index % 2 == 0 else (bot, bare)
                 for server in order:
                     requests = license_commands(slack, WARM_ID, args.count)
+                    cpu_before = server.cpu_seconds()
                     load = measure(server, requests, args.concurrency)
                     done = None
                     if server is bot:
                         done = answered(
                             slack, requests, load.started, timeout=120, expect=WARM_CARD
                         )
-                    results[server.name].append(Round(load, done))
+                    cpu_after = server.cpu_seconds()
+                    cpu = None
+                    if cpu_before is not None and cpu_after is not None:
+                        cpu = (cpu_after - cpu_before) / args.count
+                    results[server.name].append(Round(load, done, cpu))
             warm_calls = len(altegio.requests(f"/license/{WARM_ID}")) - calls_before
             bot_rss = bot.peak_rss_kib()
 
@@ -167,13 +173,15 @@ def report(
         f"/license {WARM_ID}, warm cache: {args.count} signed commands per round, "
         f"concurrency {args.concurrency}, {args.rounds} round(s) per app, the median shown"
     )
-    print(f"{'':12}{'ack p50':>10}{'ack p99':>10}{'req/s':>9}   rounds (req/s)")
+    print(f"{'':12}{'ack p50':>10}{'ack p99':>10}{'req/s':>9}{'CPU/cmd':>10}   rounds (req/s)")
     chosen: dict[str, Round] = {}
     for name, rounds in results.items():
         best = chosen[name] = median_round(rounds)
         each = ", ".join(f"{r.load.rps:.0f}" for r in rounds)
+        cpu = ms(best.cpu) if best.cpu is not None else "-"
         print(
-            f"{name:12}{ms(best.load.p50):>10}{ms(best.load.p99):>10}{best.load.rps:>9.0f}   {each}"
+            f"{name:12}{ms(best.load.p50):>10}{ms(best.load.p99):>10}{best.load.rps:>9.0f}"
+            f"{cpu:>10}   {each}"
         )
     bot, bare = chosen["bot"], chosen["bare-bolt"]
     if bot.answered_in is not None:

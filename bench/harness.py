@@ -116,6 +116,16 @@ class Served:
                 return int(line.split()[1])
         return None
 
+    def cpu_seconds(self) -> float | None:
+        """User and system CPU time the process has used so far (Linux), all threads."""
+        if self.process is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-4000:]
