@@ -137,10 +137,11 @@ async def test_real_time_concurrent_callers_are_paced():
     started = time.monotonic()
     await asyncio.gather(*(one() for _ in range(n)))
     elapsed = time.monotonic() - started
-    stamps.sort()
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert min(gaps) >= 1 / rate - EPSILON
-    assert (n - 1) / rate - EPSILON <= elapsed < (n - 1) / rate + 0.25
+    # Only the lower bound is a guarantee: a busy machine may wake a waiter late (which can
+    # bunch the next wake-ups), but no grant can come before its slot. Exact spacing is
+    # checked with the fake clock above.
+    assert elapsed >= (n - 1) / rate - EPSILON
+    assert len(stamps) == n
 
 
 def test_invalid_settings_are_refused():
