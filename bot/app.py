@@ -30,6 +30,7 @@ import handlers
 from api import AltegioClient
 from bot import logging as bot_logging
 from bot.settings import Settings
+from handlers.errors import register_fallbacks
 from handlers.ports import HandlerConfig, Store
 
 log = logging.getLogger("altegio.bot")
@@ -110,6 +111,7 @@ def build_app(
         return await next()
 
     handlers.register(app)
+    register_fallbacks(app)
     return app
 
 

@@ -18,13 +18,13 @@ from urllib.parse import urlencode
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack_requests import bolt_request
 
 TEAM, USER, CHANNEL = "T0CONSOLE", "U0CONSOLE", "C0CONSOLE"
 PROMPT = "altegio> "
@@ -168,7 +168,7 @@ class Console:
             }
         )
         pending = set(asyncio.all_tasks())
-        response = await self.runtime.app.async_dispatch(AsyncBoltRequest(body=body))
+        response = await self.runtime.app.async_dispatch(bolt_request(body.encode()))
         # Bolt runs the listener on after the ack: wait for that work before the next prompt.
         started = [
             t for t in asyncio.all_tasks() if t not in pending and t is not asyncio.current_task()

@@ -9,13 +9,14 @@ import socket
 from collections.abc import Iterator
 
 import uvicorn
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.runtime import Runtime
+from bot.slack_requests import MalformedRequest, bolt_request, signed_by_slack
 
 log = logging.getLogger("altegio.bot")
 
@@ -24,7 +25,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_asgi(runtime: Runtime) -> Starlette:
-    slack = AsyncSlackRequestHandler(runtime.app)
+    signing_secret = runtime.settings.slack_signing_secret.get_secret_value()
 
     async def events(request: Request) -> Response:
         length = request.headers.get("content-length")
@@ -35,8 +36,22 @@ def create_asgi(runtime: Runtime) -> Starlette:
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 return PlainTextResponse("Request body too large", status_code=413)
-        request._body = body  # the Bolt adapter reads the body we already streamed
-        return await slack.handle(request)
+        try:
+            slack_request = bolt_request(body, request.headers, request.query_params)
+        except MalformedRequest as exc:
+            # Bolt checks signatures only on what it can parse: say 401 to anyone but Slack.
+            if not signed_by_slack(signing_secret, body, request.headers):
+                return PlainTextResponse("Unauthorized", status_code=401)
+            log.info("refused a request: %s", exc)
+            return PlainTextResponse("Bad request", status_code=400)
+        try:
+            answer = await runtime.app.async_dispatch(slack_request)
+        except Exception as exc:
+            # Listeners' errors never get here (Bolt and `guarded` answer them): this is a
+            # payload Bolt itself could not read, e.g. a view without its type.
+            log.warning("refused a request Bolt could not read: %s", type(exc).__name__)
+            return PlainTextResponse("Bad request", status_code=400)
+        return to_starlette_response(answer)
 
     async def healthz(request: Request) -> Response:
         try:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
@@ -84,8 +85,27 @@ def describe(error: BaseException) -> str:
             return "Altegio is not answering right now. Try again in a few minutes."
         case StoreUnavailable():
             return "I can't reach my database right now. Try again in a moment."
+        case SlackApiError():
+            code = slack_error(error)
+            if code is None or code in {"ratelimited", "internal_error", "fatal_error"}:
+                return (
+                    "Slack is having trouble right now, so I could not finish that. "
+                    "Try again in a minute."
+                )
+            return f"Slack did not accept that ({blocks.escape(code[:60])}). Try again in a minute."
         case _:
             return "Something went wrong on my side. It has been logged; please try again."
+
+
+def slack_error(error: SlackApiError) -> str | None:
+    """Slack's error code ("not_in_channel"), or None when Slack's answer was not JSON.
+
+    A 5xx with a plain-text or broken body leaves `error.response` a string or an aiohttp
+    response rather than a dict-like answer, so `error.response.get(...)` itself would raise.
+    """
+    data = getattr(error.response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return code if isinstance(code, str) and code else None
 
 
 def _reason(error: AltegioError) -> str:
@@ -163,3 +183,20 @@ def _log(error: Exception) -> None:
 
 def register(app: AsyncApp) -> None:
     app.error(handle_error)
+
+
+async def acknowledge_only(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    """A click no feature listens for: a link button, or a message from an older version.
+
+    Without an ack Bolt answers 404 and Slack shows the user a warning; there is nothing to do.
+    """
+    await ack()
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else {}
+    action_id = action.get("action_id") if isinstance(action, dict) else None
+    log.info("ignored a click on %r", str(action_id)[:40])
+
+
+def register_fallbacks(app: AsyncApp) -> None:
+    """Listeners that must come after every feature's (Bolt runs the first that matches)."""
+    app.action(re.compile(""))(guarded(acknowledge_only))

@@ -25,7 +25,7 @@ from api import AltegioError, InvalidCredentials
 from handlers.account import messages
 from handlers.account.home import refresh_home
 from handlers.deps import deps, team_of
-from handlers.errors import UsageError
+from handlers.errors import UsageError, slack_error
 from handlers.ports import LinkedAccount, StoreUnavailable
 
 log = logging.getLogger("altegio.handlers")
@@ -66,7 +66,7 @@ async def open_login_modal(
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
-        if error.response.get("error") in _EXPIRED_TRIGGER:
+        if slack_error(error) in _EXPIRED_TRIGGER:
             raise UsageError(
                 "Slack gave me too little time to open the login form. Run `/altegio login` again."
             ) from None

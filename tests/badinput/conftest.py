@@ -1,0 +1,3 @@
+from tests.badinput.inproc import inproc
+
+__all__ = ["inproc"]
