@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.credentials import credential_for
 from handlers.deps import deps, team_of
-from handlers.errors import NotLinked, UsageError
+from handlers.errors import NotLinked, UsageError, slack_error
 from handlers.images import messages
 from handlers.images.caption import CaptionError, Target, parse_caption
 from handlers.images.download import Downloader
@@ -114,7 +114,7 @@ class ImageShares:
         try:
             info = await context.client.files_info(file=wanted.file_id)  # type: ignore[union-attr]
         except SlackApiError as exc:
-            if exc.response.get("error") == "file_not_found":
+            if slack_error(exc) == "file_not_found":
                 raise UsageError(
                     "Slack no longer has that file, so there is nothing to upload."
                 ) from None

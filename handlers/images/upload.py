@@ -22,7 +22,7 @@ from api import AltegioError, NotFound
 from handlers import blocks
 from handlers.credentials import acting_as
 from handlers.deps import deps, team_of
-from handlers.errors import NotLinked, SessionEnded, describe, reply_blocks
+from handlers.errors import NotLinked, SessionEnded, describe, reply_blocks, slack_error
 from handlers.images import messages
 from handlers.images.caption import Target
 from handlers.images.download import (
@@ -86,7 +86,7 @@ async def upload_file(
     try:
         file = await _details(context, file)
     except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response else None
+        error = slack_error(exc)
         log.warning("files.info failed for %s: %s", file_id, error)
         if error == "file_not_found":
             return await refuse("Slack no longer has the file.", retryable=False)
@@ -221,7 +221,7 @@ async def reply(context: AsyncBoltContext, share: Share, message: messages.Messa
             unfurl_media=False,
         )
     except SlackApiError as exc:
-        log.warning("could not reply in the thread: %s", exc.response.get("error"))
+        log.warning("could not reply in the thread: %s", slack_error(exc))
 
 
 async def whisper(
@@ -237,7 +237,7 @@ async def whisper(
             **({"thread_ts": share.thread_ts} if share.thread_ts != share.ts else {}),
         )
     except SlackApiError as exc:
-        log.warning("could not send a private note: %s", exc.response.get("error"))
+        log.warning("could not send a private note: %s", slack_error(exc))
 
 
 async def react(context: AsyncBoltContext, share: Share, results: list[Result]) -> None:
@@ -252,5 +252,5 @@ async def react(context: AsyncBoltContext, share: Share, results: list[Result]) 
                 channel=share.channel_id, timestamp=share.ts, name=name
             )
         except SlackApiError as exc:
-            if exc.response.get("error") != "already_reacted":
-                log.warning("could not react to the share: %s", exc.response.get("error"))
+            if slack_error(exc) != "already_reacted":
+                log.warning("could not react to the share: %s", slack_error(exc))
