@@ -17,6 +17,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -69,14 +70,20 @@ class _ServerErrorRetryHandler(AsyncRetryHandler):
         return response is not None and 500 <= response.status_code <= 599
 
 
-def make_sweep_client(settings: Settings) -> AsyncWebClient:
-    """Slack client for posting alerts: 429s (honouring Retry-After) and 5xx retried, each attempt
-    bounded; the sweep also bounds the whole post well inside an alert claim's lease."""
+def make_sweep_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """Slack client for posting alerts: 429s (honouring Retry-After) and any 5xx retried, each
+    attempt bounded; the sweep also bounds the whole post well inside an alert claim's lease.
+
+    Pass the runtime's `session` so posts reuse connections instead of opening one each.
+    """
     url = settings.slack_api_url
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=url if url.endswith("/") else url + "/",
         timeout=15,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=4),
@@ -109,8 +116,8 @@ async def sweep_once(runtime: Runtime, client: AsyncWebClient) -> SweepSummary:
 
 async def run_alerts(settings: Settings, *, every: float | None = None) -> SweepSummary | None:
     """One sweep (returns its summary), or one every `every` seconds until SIGTERM/SIGINT."""
-    client = make_sweep_client(settings)
-    runtime = await Runtime.open(settings, client=client)
+    runtime = await Runtime.open(settings)
+    client = make_sweep_client(settings, runtime.http)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,10 +10,13 @@ Exactly once, across any number of sweepers sharing one database:
   is posted by whichever sweep comes next.
 - Kinds an alert makes redundant (larger thresholds) are recorded *before* the alert itself, so
   a sweeper reading the log in between sees the alert still claimed and stays away.
-- Sweepers running at the same time also split the Altegio fetches: a sweeper leases a location
-  before fetching it and keeps the lease until it finishes, so the others skip it. The lease
-  reuses the alert log's claims under a reserved team id that no Slack team has (Slack's start
-  with T or E), so it needs no table of its own.
+- Sweepers running at the same time also split the Altegio fetches. Locations fall into a fixed
+  number of buckets (by a hash of their id, the same in every process); a sweeper leases a
+  bucket before fetching its first location and keeps the lease until the sweep ends, so the
+  others skip that bucket's locations. All walk the buckets in the same order, so sweepers started
+  together take turns at the front. A bucket, not a location, keeps the lease writes to a few
+  dozen per sweep however many locations there are. Leases reuse the alert log's claims under a
+  reserved team id that no Slack team has (Slack's start with T or E): no table of their own.
 
 Pacing is the AltegioClient's limiter (shared through Redis when REDIS_URL is set); the sweep only
 keeps enough fetches waiting on it to use every slot.
@@ -25,6 +28,7 @@ import asyncio
 import logging
 import math
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -52,9 +56,10 @@ POST_CONCURRENCY = 8
 UNREACHABLE = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "channel_is_archived"}
 )
-LEASE_TEAM = "~sweep"  # the reserved team id for location leases
-LEASE_CHANNEL = "~locations"
-LEASE_KIND = "fetch"
+LEASE_TEAM = "~sweep"  # the reserved team id for bucket leases
+LEASE_CHANNEL = "~buckets"
+LEASE_BUCKETS = 64
+LEASE_KIND = f"fetch/{LEASE_BUCKETS}"
 RECORD_ATTEMPTS = 3
 
 
@@ -91,8 +96,13 @@ def default_concurrency(altegio: AltegioClient) -> int:
     return max(2, min(64, math.ceil(rate) + 2))
 
 
-def lease_key(location_id: int) -> AlertKey:
-    return AlertKey(LEASE_TEAM, LEASE_CHANNEL, location_id, None, LEASE_KIND)
+def bucket_of(location_id: int) -> int:
+    # crc32, not hash(): every process must put a location in the same bucket.
+    return zlib.crc32(str(location_id).encode()) % LEASE_BUCKETS
+
+
+def lease_key(bucket: int) -> AlertKey:
+    return AlertKey(LEASE_TEAM, LEASE_CHANNEL, bucket, None, LEASE_KIND)
 
 
 async def sweep(
@@ -155,7 +165,7 @@ class _Sweep:
         self.post_timeout = post_timeout
         self.summary = SweepSummary()
         self.by_location: dict[int, list[Watch]] = defaultdict(list)
-        self.leased: list[int] = []
+        self.buckets: dict[int, asyncio.Task[bool]] = {}
         self.unreachable: set[tuple[str, str]] = set()
         self.channel_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self.post_slots = asyncio.Semaphore(POST_CONCURRENCY)
@@ -170,8 +180,8 @@ class _Sweep:
         self.summary.locations = len(self.by_location)
         rate = getattr(self.altegio.limiter, "rate", None) or 50.0
         # Held until this sweep ends, so it must outlast the sweep (see the module docstring).
-        self.location_lease = self.lease_seconds + 2 * len(self.by_location) / rate
-        queue = iter(sorted(self.by_location))
+        self.bucket_lease = self.lease_seconds + 2 * len(self.by_location) / rate
+        queue = iter(sorted(self.by_location, key=lambda i: (bucket_of(i), i)))
         try:
             async with asyncio.TaskGroup() as tasks:
                 for _ in range(min(self.concurrency, len(self.by_location))):
@@ -187,7 +197,7 @@ class _Sweep:
     async def _fetch_worker(self, queue: Iterator[int], tasks: asyncio.TaskGroup) -> None:
         for location_id in queue:  # one iterator shared by every worker
             try:
-                licence = await self._fetch(location_id)
+                licence = await self._fetch(location_id, tasks)
             except StoreUnavailable:
                 self.summary.failed += 1
                 log.warning(
@@ -203,13 +213,18 @@ class _Sweep:
             for w in self.by_location[location_id] if licence else ():
                 tasks.create_task(self._consider(w, licence))
 
-    async def _fetch(self, location_id: int) -> License | None:
-        if not await self.store.claim_alert(
-            lease_key(location_id), owner=self.owner, lease_seconds=self.location_lease
-        ):
+    async def _fetch(self, location_id: int, tasks: asyncio.TaskGroup) -> License | None:
+        bucket = bucket_of(location_id)
+        claim = self.buckets.get(bucket)
+        if claim is None:  # the first of this bucket's locations: claim it once for all
+            claim = self.buckets[bucket] = tasks.create_task(
+                self.store.claim_alert(
+                    lease_key(bucket), owner=self.owner, lease_seconds=self.bucket_lease
+                )
+            )
+        if not await asyncio.shield(claim):
             self.summary.elsewhere += 1
             return None
-        self.leased.append(location_id)
         try:
             licence = await self.altegio.get_license(
                 location_id, user_token=self.config.service_user_token
@@ -237,21 +252,24 @@ class _Sweep:
         return licence
 
     async def _release_leases(self) -> None:
-        slots = asyncio.Semaphore(4)
-
-        async def release(location_id: int) -> None:
-            async with slots:
-                try:
-                    await self.store.release_alert(lease_key(location_id))
-                except Exception as error:  # the lease then simply runs out
-                    log.warning(
-                        "alert sweep: could not release location %s: %s",
-                        location_id,
-                        type(error).__name__,
-                    )
-
-        await asyncio.gather(*(release(i) for i in self.leased))
-        self.leased.clear()
+        held = [
+            bucket
+            for bucket, claim in self.buckets.items()
+            if claim.done()
+            and not claim.cancelled()
+            and claim.exception() is None
+            and claim.result()
+        ]
+        self.buckets.clear()
+        for bucket in held:
+            try:
+                await self.store.release_alert(lease_key(bucket))
+            except Exception as error:  # the lease then simply runs out
+                log.warning(
+                    "alert sweep: could not hand back a bucket of locations (%s); other "
+                    "sweepers skip it until its lease runs out",
+                    type(error).__name__,
+                )
 
     # -- alerting ------------------------------------------------------------------------------
 

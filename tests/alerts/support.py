@@ -31,7 +31,7 @@ def run_sweep(
         return await sweep(
             runtime.altegio,
             runtime.store,
-            make_sweep_client(runtime.settings),
+            make_sweep_client(runtime.settings, runtime.http),
             handler_config(runtime.settings),
             owner=owner,
             now=now,

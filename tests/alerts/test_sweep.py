@@ -308,7 +308,7 @@ async def test_a_sweep_stopped_half_way_hands_everything_back_for_the_next(
         sweep(
             runtime.altegio,
             runtime.store,
-            make_sweep_client(runtime.settings),
+            make_sweep_client(runtime.settings, runtime.http),
             handler_config(runtime.settings),
             owner="stopped",
         ),
