@@ -31,7 +31,7 @@ from tests.fakes.signing import (
 from tests.faults.support import UNEXPECTED, assert_plain_private, text_of
 
 PROPERTY = settings(
-    max_examples=100,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
