@@ -133,3 +133,15 @@ async def test_an_upload_cut_off_is_not_repeated_blindly_and_try_again_uploads_i
     await fake_slack.wait_for("reactions.add", timeout=10, name=SUCCESS_EMOJI)
     await asyncio.sleep(0.3)
     assert len(fake_altegio.uploads) == 1
+
+
+async def test_the_private_login_prompt_is_retried_through_a_429(
+    slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    """An unlinked sharer is asked privately (chat.postEphemeral) to link, despite a 429."""
+    fake_slack.rate_limit("chat.postEphemeral", times=1, retry_after=1)
+    await _share(slack, fake_slack)
+    calls = await fake_slack.wait_for("chat.postEphemeral", 2, timeout=15, user=USER_ID)
+    assert [c.status for c in calls] == [429, 200]
+    assert "Link" in text_of(calls[-1].args) or "link" in text_of(calls[-1].args)
+    assert fake_altegio.uploads == []
