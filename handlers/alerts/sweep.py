@@ -165,7 +165,7 @@ class _Sweep:
         self.post_timeout = post_timeout
         self.summary = SweepSummary()
         self.by_location: dict[int, list[Watch]] = defaultdict(list)
-        self.buckets: dict[int, asyncio.Task[bool]] = {}
+        self.buckets: dict[int, asyncio.Task[bool | None]] = {}
         self.unreachable: set[tuple[str, str]] = set()
         self.channel_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self.post_slots = asyncio.Semaphore(POST_CONCURRENCY)
@@ -217,12 +217,12 @@ class _Sweep:
         bucket = bucket_of(location_id)
         claim = self.buckets.get(bucket)
         if claim is None:  # the first of this bucket's locations: claim it once for all
-            claim = self.buckets[bucket] = tasks.create_task(
-                self.store.claim_alert(
-                    lease_key(bucket), owner=self.owner, lease_seconds=self.bucket_lease
-                )
-            )
-        if not await asyncio.shield(claim):
+            claim = self.buckets[bucket] = tasks.create_task(self._claim_bucket(bucket))
+        held = await asyncio.shield(claim)
+        if held is None:
+            self.summary.failed += 1
+            return None
+        if not held:
             self.summary.elsewhere += 1
             return None
         try:
@@ -251,14 +251,25 @@ class _Sweep:
         self.summary.fetched += 1
         return licence
 
+    async def _claim_bucket(self, bucket: int) -> bool | None:
+        """True if this sweep now holds the bucket, False if another does, None on failure."""
+        try:
+            return await self.store.claim_alert(
+                lease_key(bucket), owner=self.owner, lease_seconds=self.bucket_lease
+            )
+        except Exception as error:  # a task of the sweep's group must not raise
+            log.warning(
+                "alert sweep: could not lease a bucket of locations (%s); they are skipped "
+                "this time",
+                type(error).__name__,
+            )
+            return None
+
     async def _release_leases(self) -> None:
         held = [
             bucket
             for bucket, claim in self.buckets.items()
-            if claim.done()
-            and not claim.cancelled()
-            and claim.exception() is None
-            and claim.result()
+            if claim.done() and not claim.cancelled() and claim.result()
         ]
         self.buckets.clear()
         for bucket in held:
@@ -307,17 +318,20 @@ class _Sweep:
                 self.summary.skipped += 1
             return
         assert decision.kind is not None
-        channel = (watch.team_id, watch.channel_id)
-        if channel in self.unreachable:
-            self.summary.skipped += 1
-            return
         key = AlertKey(watch.team_id, watch.channel_id, watch.location_id, period, decision.kind)
-        if not await self.store.claim_alert(
-            key, owner=self.owner, lease_seconds=self.lease_seconds
-        ):
-            self.summary.skipped += 1  # being posted by another sweeper, or already sent
-            return
-        ts = await self._post(watch, licence, decision, key)
+        channel = (watch.team_id, watch.channel_id)
+        # The claim is taken only once this post's turn has come, so its lease covers the post
+        # alone, not the wait behind other posts to the same channel.
+        async with self.channel_locks[channel], self.post_slots:
+            if channel in self.unreachable:
+                self.summary.skipped += 1
+                return
+            if not await self.store.claim_alert(
+                key, owner=self.owner, lease_seconds=self.lease_seconds
+            ):
+                self.summary.skipped += 1  # being posted by another sweeper, or already sent
+                return
+            ts = await self._post(watch, licence, decision, key)
         if ts is None:
             return
         await self._record(key, decision, ts)
@@ -332,28 +346,23 @@ class _Sweep:
     async def _post(
         self, watch: Watch, licence: License, decision: Decision, key: AlertKey
     ) -> str | None:
-        """Post the alert and return its ts; on failure release the claim and return None."""
+        """Post the claimed alert and return its ts; on failure release the claim, return None."""
         assert decision.kind is not None
         channel = (watch.team_id, watch.channel_id)
         try:
-            async with self.post_slots, self.channel_locks[channel]:
-                if channel in self.unreachable:
-                    self.summary.skipped += 1
-                    await self._release(key)
-                    return None
-                async with asyncio.timeout(self.post_timeout):
-                    response = await self.client.chat_postMessage(
-                        channel=watch.channel_id,
-                        text=messages.alert_text(licence, decision.kind, self.today),
-                        blocks=messages.alert_blocks(
-                            licence,
-                            decision.kind,
-                            self.today,
-                            web_url=self.config.altegio_web_url,
-                        ),
-                        unfurl_links=False,
-                        unfurl_media=False,
-                    )
+            async with asyncio.timeout(self.post_timeout):
+                response = await self.client.chat_postMessage(
+                    channel=watch.channel_id,
+                    text=messages.alert_text(licence, decision.kind, self.today),
+                    blocks=messages.alert_blocks(
+                        licence,
+                        decision.kind,
+                        self.today,
+                        web_url=self.config.altegio_web_url,
+                    ),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
         except asyncio.CancelledError:
             # Stopped mid-post (SIGTERM): hand the alert straight to the next sweep.
             await asyncio.shield(self._release(key))
@@ -362,16 +371,15 @@ class _Sweep:
             await self._release(key)
             code = (error.response or {}).get("error") if error.response is not None else None
             if code in UNREACHABLE:
-                if channel not in self.unreachable:
-                    self.unreachable.add(channel)
-                    self.summary.unreachable_channels += 1
-                    log.warning(
-                        "alert sweep: cannot post in channel %s (%s): invite the bot there, or "
-                        "`/license unwatch` its locations; alerts wait and are tried next sweep",
-                        watch.channel_id,
-                        code,
-                    )
+                self.unreachable.add(channel)
+                self.summary.unreachable_channels += 1
                 self.summary.skipped += 1
+                log.warning(
+                    "alert sweep: cannot post in channel %s (%s): invite the bot there, or "
+                    "`/license unwatch` its locations; its alerts wait for the next sweep",
+                    watch.channel_id,
+                    code,
+                )
             else:
                 self.summary.post_failures += 1
                 log.warning(

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.storage import generate_key
-from handlers.ports import AlertKey
+from handlers.ports import AlertKey, StoreUnavailable
 from tests.alerts.support import OPS, SALES, alerts_in, command, run_sweep, text_of
 from tests.bot_server import BotServer
 from tests.fakes import TEAM_ID, FakeAltegio, FakeSlack, SlackSender
@@ -326,3 +326,59 @@ async def test_a_sweep_stopped_half_way_hands_everything_back_for_the_next(
         "*Location*\n1001",
         "*Location*\n1002",
     ]
+
+
+class FlakyStore:
+    """The bot's real store, with the database failing for the calls `fail` picks."""
+
+    def __init__(self, store, fail) -> None:
+        self._store = store
+        self._fail = fail
+
+    def __getattr__(self, name: str):
+        method = getattr(self._store, name)
+
+        async def call(*args, **kwargs):
+            if self._fail(name, args):
+                raise StoreUnavailable("the database is unreachable")
+            return await method(*args, **kwargs)
+
+        return call
+
+
+async def test_the_database_failing_for_some_calls_skips_only_what_it_touched(
+    make_bot, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    bot = make_bot(altegio_rate_limit=50)
+    from bot.app import handler_config
+    from bot.sweeper import make_sweep_client
+    from handlers.alerts.sweep import bucket_of, sweep
+
+    ids = list(range(3001, 3031))
+    lost_bucket = bucket_of(ids[0])
+    in_lost_bucket = [i for i in ids if bucket_of(i) == lost_bucket]
+    lost_reading = next(i for i in ids if bucket_of(i) != lost_bucket)
+    for location_id in ids:
+        fake_altegio.add_license(location_id, days_left=5)
+        add_watch(bot, location_id)
+
+    def fail(name: str, args: tuple) -> bool:
+        if name == "claim_alert" and args[0].team_id == "~sweep":
+            return args[0].location_id == lost_bucket
+        return name == "sent_alert_kinds" and args[2] == lost_reading
+
+    runtime = bot.runtime
+    summary = bot.call(
+        sweep(
+            runtime.altegio,
+            FlakyStore(runtime.store, fail),
+            make_sweep_client(runtime.settings, runtime.http),
+            handler_config(runtime.settings),
+            owner="flaky",
+        ),
+        timeout=60,
+    )
+    assert summary.failed == len(in_lost_bucket)
+    assert summary.post_failures == 1
+    assert summary.posted == len(ids) - len(in_lost_bucket) - 1
+    assert run_sweep(bot).posted == len(in_lost_bucket) + 1  # the next sweep catches up
