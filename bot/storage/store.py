@@ -12,12 +12,12 @@ import functools
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, or_, select, text, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from handlers.ports import AlertKey, LinkedAccount, StoreUnavailable, Watch
 
 from .crypto import InvalidToken, TokenCipher
-from .engine import WRITE_OPTIONS
+from .engine import READ_OPTIONS, WRITE_OPTIONS
+from .reads import SqliteReader
 from .schema import accounts, alerts, deliveries, files, period_key, watches
+from .urls import sqlite_path
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,38 @@ DELIVERY_PRUNE_INTERVAL = 15 * 60.0
 
 FILE_UPLOADING, FILE_DONE, FILE_FAILED = "uploading", "done", "failed"
 ALERT_CLAIMED, ALERT_SENT = "claimed", "sent"
+
+# The reads, built once with bind parameters: building a select() and its cache key for every
+# call costs more CPU than running it on SQLite. Run them with SqlStore._fetch.
+_ACCOUNT = select(accounts).where(
+    accounts.c.team_id == bindparam("team_id"), accounts.c.user_id == bindparam("user_id")
+)
+_WATCH_KEY = and_(
+    watches.c.team_id == bindparam("team_id"),
+    watches.c.channel_id == bindparam("channel_id"),
+    watches.c.location_id == bindparam("location_id"),
+)
+_WATCH = select(watches).where(_WATCH_KEY)
+
+
+def _watches_by(team: bool, channel: bool) -> Select[Any]:
+    stmt = select(watches).order_by(watches.c.team_id, watches.c.channel_id, watches.c.location_id)
+    if team:
+        stmt = stmt.where(watches.c.team_id == bindparam("team_id"))
+    if channel:
+        stmt = stmt.where(watches.c.channel_id == bindparam("channel_id"))
+    return stmt
+
+
+# list_watches by (team given, channel given).
+_WATCHES = {(t, c): _watches_by(t, c) for t in (False, True) for c in (False, True)}
+_SENT_KINDS = select(alerts.c.kind).where(
+    alerts.c.team_id == bindparam("team_id"),
+    alerts.c.channel_id == bindparam("channel_id"),
+    alerts.c.location_id == bindparam("location_id"),
+    alerts.c.period == bindparam("period"),
+    alerts.c.state == ALERT_SENT,
+)
 
 
 def utcnow() -> datetime:
@@ -88,11 +122,16 @@ class SqlStore:
         self._clock = clock
         self._dialect = engine.dialect.name
         self._next_prune = 0.0
+        self._sqlite_reader = (
+            SqliteReader(engine, sqlite_path(engine.url)) if self._dialect == "sqlite" else None
+        )
 
     def __repr__(self) -> str:
         return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
 
     async def close(self) -> None:
+        if self._sqlite_reader is not None:
+            self._sqlite_reader.close()
         await self.engine.dispose()
 
     async def ping(self) -> None:
@@ -118,6 +157,25 @@ class SqlStore:
             conn = await conn.execution_options(**WRITE_OPTIONS)
             async with conn.begin():
                 yield conn
+
+    async def _fetch(
+        self, stmt: Select[Any], params: Mapping[str, Any], *, by_key: bool = False
+    ) -> Sequence[Any]:
+        """The rows of one SELECT (a module constant above), with no transaction around it.
+
+        A single statement reads one consistent snapshot by itself, so reads skip BEGIN and
+        ROLLBACK: on PostgreSQL two network round trips, on SQLite (see reads.py) trips to
+        aiosqlite's thread. `by_key`: a few rows by key, which SQLite reads without a thread.
+        The rows come from the database on every call, never from memory: what one process
+        writes (e.g. a logout) is what every other process reads next.
+        """
+        if self._sqlite_reader is not None:
+            if by_key:
+                return await self._sqlite_reader.lookup(stmt, params)
+            return await self._sqlite_reader.fetch(stmt, params)
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**READ_OPTIONS)
+            return (await conn.execute(stmt, params)).all()
 
     async def _insert_new(self, conn: AsyncConnection, table: Table, **values: Any) -> bool:
         """INSERT … ON CONFLICT DO NOTHING: True only for the caller whose row went in."""
@@ -154,16 +212,10 @@ class SqlStore:
         )
 
     async def get_account(self, team_id: str, user_id: str) -> LinkedAccount | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(accounts).where(
-                        accounts.c.team_id == team_id, accounts.c.user_id == user_id
-                    )
-                )
-            ).one_or_none()
-        if row is None:
+        rows = await self._fetch(_ACCOUNT, {"team_id": team_id, "user_id": user_id}, by_key=True)
+        if not rows:
             return None
+        (row,) = rows  # the primary key
         try:
             user_token, stale = self._cipher.decrypt(row.token_ciphertext)
         except InvalidToken:
@@ -320,23 +372,18 @@ class SqlStore:
             return _rowcount(await conn.execute(stmt)) > 0
 
     async def get_watch(self, team_id: str, channel_id: str, location_id: int) -> Watch | None:
-        stmt = select(watches).where(self._watch_key(team_id, channel_id, location_id))
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(stmt)).one_or_none()
-        return _watch(row) if row is not None else None
+        rows = await self._fetch(
+            _WATCH,
+            {"team_id": team_id, "channel_id": channel_id, "location_id": location_id},
+            by_key=True,
+        )
+        return _watch(rows[0]) if rows else None
 
     async def list_watches(
         self, team_id: str | None = None, channel_id: str | None = None
     ) -> list[Watch]:
-        stmt = select(watches).order_by(
-            watches.c.team_id, watches.c.channel_id, watches.c.location_id
-        )
-        if team_id is not None:
-            stmt = stmt.where(watches.c.team_id == team_id)
-        if channel_id is not None:
-            stmt = stmt.where(watches.c.channel_id == channel_id)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+        stmt = _WATCHES[team_id is not None, channel_id is not None]
+        rows = await self._fetch(stmt, {"team_id": team_id, "channel_id": channel_id})
         return [_watch(row) for row in rows]
 
     async def snooze_watch(
@@ -420,15 +467,13 @@ class SqlStore:
     async def sent_alert_kinds(
         self, team_id: str, channel_id: str, location_id: int, period: date | None
     ) -> set[str]:
-        stmt = select(alerts.c.kind).where(
-            alerts.c.team_id == team_id,
-            alerts.c.channel_id == channel_id,
-            alerts.c.location_id == location_id,
-            alerts.c.period == period_key(period),
-            alerts.c.state == ALERT_SENT,
-        )
-        async with self.engine.connect() as conn:
-            return set((await conn.execute(stmt)).scalars().all())
+        params = {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "location_id": location_id,
+            "period": period_key(period),
+        }
+        return {row.kind for row in await self._fetch(_SENT_KINDS, params, by_key=True)}
 
 
 def _watch(row: Any) -> Watch:
