@@ -11,9 +11,9 @@ from urllib.parse import urlparse
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -93,26 +93,47 @@ def build_app(
         request_verification_enabled=request_verification,
         logger=logging.getLogger("slack_bolt"),
     )
-    config = handler_config(settings)
-
-    @app.middleware
-    async def inject(
-        req: AsyncBoltRequest,
-        context: AsyncBoltContext,
-        next: Callable[[], Awaitable[BoltResponse]],
-    ) -> BoltResponse:
-        context["altegio"] = altegio
-        context["store"] = store
-        context["config"] = config
-        if http is not None and context.response_url:
-            context["respond"] = PooledRespond(context.response_url, http)
-        bot_logging.request_id.set(_request_id(req))
-        bot_logging.slack_user.set(context.user_id or "-")
-        return await next()
-
+    app.use(Inject(altegio, store, handler_config(settings), http))
     handlers.register(app)
     register_fallbacks(app)
     return app
+
+
+class Inject(AsyncMiddleware):
+    """Hands every listener the Altegio client, the store and the settings, and tags the log.
+
+    A subclass rather than an `@app.middleware` function: Bolt builds every injectable
+    argument (some thirty) for each call of a function middleware, for each request.
+    """
+
+    def __init__(
+        self,
+        altegio: AltegioClient,
+        store: Store,
+        config: HandlerConfig,
+        http: aiohttp.ClientSession | None,
+    ) -> None:
+        self._altegio = altegio
+        self._store = store
+        self._config = config
+        self._http = http
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        context = req.context
+        context["altegio"] = self._altegio
+        context["store"] = self._store
+        context["config"] = self._config
+        if self._http is not None and context.response_url:
+            context["respond"] = PooledRespond(context.response_url, self._http)
+        bot_logging.request_id.set(_request_id(req))
+        bot_logging.slack_user.set(context.user_id or "-")
+        return await next()
 
 
 class PooledRespond(AsyncRespond):
