@@ -1,7 +1,7 @@
 """The baseline for the bench: a Bolt AsyncApp whose `/license` listener only acks.
 
-Served like the bot: the same Starlette adapter and the bot's own uvicorn settings
-(`bot.server.uvicorn_config`) on a plain asyncio loop. Reads SLACK_BOT_TOKEN,
+Served like the bot: the same Starlette adapter, the bot's own uvicorn settings
+(`bot.server.uvicorn_config`) and event loop (`bot.server.loop_factory`). Reads SLACK_BOT_TOKEN,
 SLACK_SIGNING_SECRET and SLACK_API_URL from the environment.
 
     python bench/bare_bolt.py --port 3001
@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.server import uvicorn_config
+from bot.server import loop_factory, uvicorn_config
 
 
 def build() -> Starlette:
@@ -63,7 +63,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     server = uvicorn.Server(uvicorn_config(build(), host=args.host, port=args.port))
-    asyncio.run(server.serve())
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:  # the bot's event loop too
+        runner.run(server.serve())
 
 
 if __name__ == "__main__":

@@ -36,9 +36,10 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(coro_factory) -> None:  # type: ignore[no-untyped-def]
+def _run(coro_factory, loop_factory=None) -> None:  # type: ignore[no-untyped-def]
     try:
-        asyncio.run(coro_factory())
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(coro_factory())
     except StartupError as exc:
         print(f"altegio-bot cannot start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -51,7 +52,7 @@ FINISH_SECONDS = 20.0
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from bot.server import finish_acked_work, serve
+    from bot.server import finish_acked_work, loop_factory, serve
 
     settings = _settings()
 
@@ -64,7 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             await runtime.close()
         log.info("stopped")
 
-    _run(main)
+    _run(main, loop_factory())
 
 
 def cmd_socket(args: argparse.Namespace) -> None:
