@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 from pathlib import Path
@@ -63,6 +64,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     server = uvicorn.Server(uvicorn_config(build(), host=args.host, port=args.port))
+    gc.collect()  # as `altegio-bot serve` does: start-up objects out of full collections
+    gc.freeze()
     with asyncio.Runner(loop_factory=loop_factory()) as runner:  # the bot's event loop too
         runner.run(server.serve())
 

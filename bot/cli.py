@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 
@@ -58,6 +59,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     async def main() -> None:
         runtime = await Runtime.open(settings)
+        # What start-up made (modules, the app, its clients: over 100,000 objects) lives as long
+        # as the process. Frozen, it is left out of the garbage collector's full passes, each of
+        # which otherwise stopped the event loop for 50-90 ms about every 1,400 commands.
+        gc.collect()
+        gc.freeze()
         try:
             await serve(runtime, host=args.host, port=args.port or settings.port)
             await finish_acked_work(FINISH_SECONDS)
