@@ -154,7 +154,10 @@ class Downloader:
                 timeout=httpx.Timeout(30.0, connect=10.0),
                 limits=httpx.Limits(
                     max_connections=CONCURRENT_DOWNLOADS * 2,
-                    max_keepalive_connections=2,
+                    # As many as may be open: httpcore (1.0.9) closes an idle connection whenever
+                    # the pool holds more than this many, busy ones included, so a lower number
+                    # made nearly every download under load open a new connection.
+                    max_keepalive_connections=CONCURRENT_DOWNLOADS * 2,
                     keepalive_expiry=15.0,
                 ),
                 transport=self._transport,
