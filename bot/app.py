@@ -36,6 +36,18 @@ from handlers.ports import HandlerConfig, Store
 log = logging.getLogger("altegio.bot")
 
 
+class _QuietTokenWarning(logging.Filter):
+    """Bolt falls back to $SLACK_BOT_TOKEN when given a client, then warns on every start that
+    the token it found is unused; the client carries that very token, so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_BOLT_LOG = logging.getLogger("slack_bolt")
+_BOLT_LOG.addFilter(_QuietTokenWarning())
+
+
 def make_web_client(
     settings: Settings, session: aiohttp.ClientSession | None = None
 ) -> AsyncWebClient:
@@ -69,6 +81,7 @@ def handler_config(settings: Settings) -> HandlerConfig:
         max_image_bytes=settings.max_image_bytes,
         service_user_token=service.get_secret_value() if service else None,
         slack_hosts=tuple(dict.fromkeys(("slack.com", "files.slack.com", api_host))),
+        altegio_web_url=settings.altegio_web_url,
     )
 
 
@@ -91,7 +104,7 @@ def build_app(
         authorize=authorize,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         request_verification_enabled=request_verification,
-        logger=logging.getLogger("slack_bolt"),
+        logger=_BOLT_LOG,
     )
     app.use(Inject(altegio, store, handler_config(settings), http))
     handlers.register(app)

@@ -28,6 +28,7 @@ HELP: dict[str, str] = {
         "an optional Altegio user token, used when a Slack user has not linked an account"
     ),
     "altegio_api_url": "the Altegio API base URL, e.g. https://api.alteg.io/api/v1",
+    "altegio_web_url": "the Altegio web app's address for links, e.g. https://app.alteg.io",
     "altegio_rate_limit": "requests per second to Altegio, a number above 0 (Altegio allows 5)",
     "altegio_rate_limit_per_minute": "requests per minute to Altegio, a number above 0",
     "altegio_timeout": "seconds to wait for Altegio, a number above 0",
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     altegio_partner_token: SecretStr
     altegio_user_token: SecretStr | None = None
     altegio_api_url: str = "https://api.alteg.io/api/v1"
+    altegio_web_url: str = "https://app.alteg.io"
     altegio_rate_limit: float = Field(5.0, gt=0)
     altegio_rate_limit_per_minute: float | None = Field(None, gt=0)
     altegio_timeout: float = Field(10.0, gt=0)

@@ -435,11 +435,13 @@ async def test_altegio_down_then_try_again_uploads_it(
     await slack.action(
         button(RETRY_ACTION, retry_button["value"]), message=message, response_url=url
     )
-    uploads = await fake_altegio.wait_for_requests_async(2, path="/images/master", timeout=10)
-    assert uploads[-1].status == 200 and uploads[-1].user_token == user.user_token
-    assert len(fake_altegio.uploads) == 1 and fake_altegio.uploads[0].content == JPEG
+    # The thread reply comes after Altegio answered, so the upload's record is complete by then.
     replies = await thread_replies(fake_slack, event, 2)
     assert "is now the image of team member 17" in text_of(replies[-1].args)
+    uploads = fake_altegio.requests("/images/master")
+    assert len(uploads) == 2
+    assert uploads[-1].status == 200 and uploads[-1].user_token == user.user_token
+    assert len(fake_altegio.uploads) == 1 and fake_altegio.uploads[0].content == JPEG
     (updated,) = await fake_slack.wait_for_response(url, timeout=10)
     assert updated["replace_original"] is True and not buttons(updated)
     await fake_slack.wait_for("reactions.add", timeout=10, name=SUCCESS_EMOJI)
