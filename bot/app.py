@@ -37,11 +37,13 @@ log = logging.getLogger("altegio.bot")
 
 
 class _QuietTokenWarning(logging.Filter):
-    """Bolt falls back to $SLACK_BOT_TOKEN when given a client, then warns on every start that
-    the token it found is unused; the client carries that very token, so the warning is noise."""
+    """Bolt falls back to $SLACK_BOT_TOKEN when given a client (or `authorize`), then warns on
+    every start that the token it found is unused; the client carries that very token (the
+    console's `authorize` stands in for it), so the warning is noise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        return not ("`token`" in message and ("will be unused" in message or "ignored" in message))
 
 
 _BOLT_LOG = logging.getLogger("slack_bolt")

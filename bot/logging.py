@@ -67,6 +67,8 @@ def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # Third-party loggers that would echo request bodies or URLs with tokens at DEBUG.
-    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # httpx logs every request's full URL at INFO (a phone number is a path segment), and it,
+    # httpcore and aiosqlite echo bodies at DEBUG; altegio.api logs each call already, masked.
+    for noisy in ("httpx", "httpcore", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("asyncio").setLevel(max(logging.INFO, logging.getLevelName(level)))
