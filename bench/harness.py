@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +156,19 @@ class LoadResult:
     started: float  # time.monotonic() (comparable across processes on Linux)
     finished: float
     statuses: Counter[int] = field(default_factory=Counter)
+    # Per request, in the order given: (sent at, time.monotonic(); latency; HTTP status or 0).
+    each: list[tuple[float, float, int]] = field(default_factory=list)
+
+    def part(self, indexes: Iterable[int]) -> LoadResult:
+        """The figures of some of the requests (one kind of a mix), over the same run."""
+        chosen = [self.each[i] for i in indexes]
+        return LoadResult(
+            sorted(latency for _, latency, _ in chosen),
+            self.started,
+            self.finished,
+            Counter(status for _, _, status in chosen),
+            chosen,
+        )
 
     @property
     def elapsed(self) -> float:
@@ -197,29 +210,29 @@ def _load_in_process(url: str, requests: list[Signed], concurrency: int) -> Load
 async def _load(url: str, requests: list[Signed], concurrency: int) -> LoadResult:
     import aiohttp
 
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    pending = iter(requests)
+    each: list[tuple[float, float, int]] = [(0.0, 0.0, 0)] * len(requests)
+    pending = iter(enumerate(requests))
     timeout = aiohttp.ClientTimeout(total=10)
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def worker() -> None:
-            for body, headers in pending:
-                began = time.perf_counter()
+            for index, (body, headers) in pending:
+                sent_at, began = time.monotonic(), time.perf_counter()
                 try:
                     async with session.post(url, data=body, headers=headers) as response:
                         await response.read()
                         status = response.status
                 except (aiohttp.ClientError, TimeoutError):
                     status = 0
-                latencies.append(time.perf_counter() - began)
-                statuses[status] += 1
+                each[index] = (sent_at, time.perf_counter() - began, status)
 
         started = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         finished = time.monotonic()
-    return LoadResult(sorted(latencies), started, finished, statuses)
+    latencies = sorted(latency for _, latency, _ in each)
+    statuses = Counter(status for _, _, status in each)
+    return LoadResult(latencies, started, finished, statuses, each)
 
 
 def ms(seconds: float) -> str:
