@@ -23,7 +23,10 @@ def phone_card(phone: ParsedPhone, accepted: bool) -> list[Block]:
         if accepted
         else ":x: *Altegio does not accept this number.*"
     )
-    where = f"{phone.country} ({phone.region})" if phone.country else (phone.region or "unknown")
+    if phone.country:
+        where = f"{phone.country} ({phone.region})"
+    else:  # "001": international services such as +800 freephone numbers
+        where = "non-geographic" if phone.region == "001" else (phone.region or "unknown")
     return [
         blocks.section(verdict),
         blocks.fields(

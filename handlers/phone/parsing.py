@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, geocoder
+import pycountry
+from phonenumbers import PhoneNumberType
 
 MAX_INPUT = 40
 _TYPES = {
@@ -37,6 +38,15 @@ class NotAPhoneNumber(ValueError):
     pass
 
 
+def country_name(region: str) -> str:
+    """English name of a region code. Not phonenumbers' geocoder: importing it loads every
+    prefix's place names, some 100 MiB of memory for one word on the card."""
+    country = pycountry.countries.get(alpha_2=region) if region else None
+    if country is None:
+        return ""
+    return getattr(country, "common_name", None) or country.name
+
+
 def parse_phone(text: str) -> ParsedPhone:
     """Parse international input (`+44 20 7946 0958`, `0044…`, or digits with the country code)."""
     raw = text.strip()
@@ -60,7 +70,7 @@ def parse_phone(text: str) -> ParsedPhone:
     region = phonenumbers.region_code_for_number(number) or ""
     return ParsedPhone(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-        country=geocoder.country_name_for_number(number, "en") or "",
+        country=country_name(region),
         region=region,
         line_type=_TYPES.get(phonenumbers.number_type(number), "unknown"),
         plausible=phonenumbers.is_valid_number(number),
