@@ -12,9 +12,22 @@ the server with a few milliseconds of jitter, and an exactly-at-the-limit pace t
 into an occasional 429. `per_minute` adds Altegio's second limit (200 a minute, which is less than
 5 a second sustained): the spacing is then the larger of the two.
 
-`TokenBucket` paces one process. `RedisRateLimiter` keeps the slot timestamp in Redis and
-reserves it with one Lua script, so every process on a host shares a single budget (Altegio
-counts per client IP, not per process).
+Late wake-ups do not bunch requests. A process left waiting for a CPU wakes its sleepers late and
+together: sent in their stale slots, the requests due during a ~100 ms stall would leave at once,
+and a sliding one-second window at the server could count more than the limit. So a waiter checks
+its slot again when it wakes. More than `late_tolerance` (half an interval, less when the headroom
+is small) past it, the waiter moves the whole schedule later by the excess, every queued slot with
+it and in order, so it goes alone and those behind it keep their spacing; and no slot is used less
+than one interval after the last one used (say, by a caller who found a free slot during the
+stall). Requests therefore *leave*, not only get scheduled, in slots at least an interval apart
+and at most `late_tolerance` after them, which bounds what any window counts. A stall costs about
+the time it lasted; nothing is caught up afterwards by sending faster. A caller who finds a free
+slot still goes at once, without sleeping.
+
+`TokenBucket` paces one process. `RedisRateLimiter` keeps the schedule in Redis and reserves and
+checks slots with one Lua script, so every process on a host shares a single budget (Altegio
+counts per client IP, not per process). A sleeper there checks its slot again with Redis when it
+wakes (one more round trip); one process's stall moves the schedule of them all.
 """
 
 from __future__ import annotations
@@ -27,6 +40,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
 log = logging.getLogger("altegio.api")
+
+# A wake-up this close before its slot counts as on time (timers may fire a hair early).
+_EARLY = 1e-6
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
@@ -61,6 +77,20 @@ def spacing(rate: float, *, per_minute: float | None = None, headroom: float = 0
     return interval * (1.0 + headroom)
 
 
+def late_tolerance(interval: float, rate: float, per_minute: float | None = None) -> float:
+    """How long after its slot a waiter may still go in it.
+
+    Requests leaving up to `t` after slots one `interval` apart put at most (1 + t) / interval + 1
+    of them in any second, so `t` must stay below the slack the spacing leaves in the window
+    (rate * interval - 1 s, e.g. 50 ms at 5 % headroom): half of it, leaving the other half to
+    network jitter, and never more than half an interval.
+    """
+    slack = rate * interval - 1.0
+    if per_minute:
+        slack = min(slack, per_minute * interval - 60.0)
+    return max(0.0, min(interval / 2, slack / 2))
+
+
 class TokenBucket:
     """An in-process limiter: `rate` requests per second, `burst` back to back."""
 
@@ -80,34 +110,64 @@ class TokenBucket:
         self.rate = float(rate)
         self.per_minute = per_minute
         self.burst = float(burst)
+        self.late_tolerance = late_tolerance(self._interval, self.rate, per_minute)
         self._tolerance = (self.burst - 1.0) * self._interval
         self._clock = clock
         self._sleep = sleep
         self._tat = -math.inf  # theoretical arrival time of the next request
+        # How far late wake-ups have moved the queued slots later: a waiter keeps its slot as a
+        # ticket (the slot less the shift when it was taken), so moving them all is one addition.
+        self._shift = 0.0
+        self._last = -math.inf  # the slot of the latest request let through
+
+    def _take(self) -> tuple[float, float]:
+        now = self._clock()
+        slot = max(self._tat, now)
+        self._tat = slot + self._interval
+        return slot, slot - self._tolerance - now
 
     def reserve(self) -> float:
         """Take the next slot and return how many seconds to wait for it."""
-        now = self._clock()
-        tat = max(self._tat, now)
-        self._tat = tat + self._interval
-        return max(0.0, tat - self._tolerance - now)
+        return max(0.0, self._take()[1])
 
     @property
     def interval(self) -> float:
         return self._interval
 
     async def acquire(self) -> None:
-        wait = self.reserve()
+        slot, wait = self._take()
         if wait <= 0:
+            self._last = slot
             return
-        reserved = self._tat
+        ticket = slot - self._shift
         try:
-            await self._sleep(wait)
+            while wait > 0:
+                await self._sleep(wait)
+                wait = self._settle(ticket)
         except asyncio.CancelledError:
             # Give the slot back if nobody queued behind it, so a cancelled caller costs nothing.
-            if self._tat == reserved:
+            if self._tat - self._shift == ticket + self._interval:
                 self._tat -= self._interval
             raise
+
+    def _settle(self, ticket: float) -> float:
+        """A waiter woke up: 0 if it may go now, else how much longer to sleep."""
+        now = self._clock()
+        slot = ticket + self._shift
+        wait = slot - self._tolerance - now
+        if wait > _EARLY:  # woken early, or the schedule moved later while it slept
+            return wait
+        # Late past the tolerance: its slot has passed; the one it goes in is as late as the
+        # tolerance allows. And never sooner than one interval after the last one out.
+        target = max(slot + max(0.0, -wait - self.late_tolerance), self._last + self._interval)
+        if target > slot:
+            self._shift += target - slot
+            self._tat += target - slot
+            wait = target - self._tolerance - now
+            if wait > _EARLY:
+                return wait
+        self._last = target
+        return 0.0
 
     async def pause(self, seconds: float) -> None:
         """Hold every caller for `seconds` (Altegio said 429 with Retry-After: the limit is per
@@ -116,29 +176,63 @@ class TokenBucket:
             self._tat = max(self._tat, self._clock() + seconds + self._tolerance)
 
 
-# KEYS[1]: the slot timestamp. ARGV: interval and tolerance (microseconds), pause (microseconds,
-# 0 to reserve a slot). Redis's own clock is used, so processes need not agree on the time.
+# KEYS: the next free slot, the shift (see TokenBucket) and the slot of the latest request let
+# through, all in microseconds. ARGV: mode (RESERVE, PAUSE or SETTLE), interval, burst tolerance,
+# late tolerance, then the pause or the ticket to settle, and the time (-1: Redis's own clock, so
+# processes need not agree on the time). Returns {wait, ticket}. The same steps as TokenBucket.
 # Microseconds since the epoch fit a double exactly; '%.0f' keeps all digits when stored.
+RESERVE, PAUSE, SETTLE = 0, 1, 2
 _GCRA = """
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local pause = tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local mode = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local tolerance = tonumber(ARGV[3])
+local late = tonumber(ARGV[4])
+local value = tonumber(ARGV[5])
+local now = tonumber(ARGV[6])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
+local shift = tonumber(redis.call('GET', KEYS[2]) or '0')
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 local wait = 0
-if pause > 0 then
-  local held = now + pause + tolerance
+local ticket = 0
+if mode == 0 then
+  if tat < now then tat = now end
+  ticket = tat - shift
+  wait = tat - tolerance - now
+  if wait <= 0 then
+    wait = 0
+    last = tat
+  end
+  tat = tat + interval
+elseif mode == 1 then
+  local held = now + value + tolerance
   if held > tat then tat = held end
 else
-  wait = tat - tolerance - now
-  if wait < 0 then wait = 0 end
-  tat = tat + interval
+  local slot = value + shift
+  wait = slot - tolerance - now
+  if wait <= 0 then
+    local target = slot
+    if -wait > late then target = slot - wait - late end
+    if target < last + interval then target = last + interval end
+    if target > slot then
+      shift = shift + target - slot
+      tat = tat + target - slot
+    end
+    wait = target - tolerance - now
+    if wait <= 0 then
+      wait = 0
+      last = target
+    end
+  end
 end
-local ttl = math.ceil((tat - now) / 1000) + 1000
+local ttl = math.ceil(math.max(tat - now, 0) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', ttl)
-return wait
+redis.call('SET', KEYS[2], string.format('%.0f', shift), 'PX', ttl)
+redis.call('SET', KEYS[3], string.format('%.0f', last), 'PX', ttl)
+return {wait, ticket}
 """
 
 
@@ -160,8 +254,11 @@ class RedisRateLimiter:
         per_minute: float | None = None,
         headroom: float = 0.05,
         sleep: Sleep = asyncio.sleep,
+        clock: Clock | None = None,
         client: Any = None,
     ) -> None:
+        """`clock` (tests only) stands in for Redis's clock; `client` is a Redis client to use
+        instead of one of its own (not closed by `aclose`)."""
         if not burst >= 1:
             raise ValueError("burst must be at least 1")
         interval = spacing(rate, per_minute=per_minute, headroom=headroom)
@@ -172,23 +269,37 @@ class RedisRateLimiter:
         self.burst = float(burst)
         self.key = key
         self.interval = interval
+        self.late_tolerance = late_tolerance(interval, self.rate, per_minute)
+        self._keys = [key, f"{key}:shift", f"{key}:last"]
         self._interval_us = round(interval * 1_000_000)
         self._tolerance_us = round((self.burst - 1.0) * interval * 1_000_000)
+        self._late_us = round(self.late_tolerance * 1_000_000)
         self._sleep = sleep
+        self._clock = clock
         self._owns_client = client is None
-        self._redis = client if client is not None else redis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=2
+        self._redis = (
+            client
+            if client is not None
+            else redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         )
         self._script = self._redis.register_script(_GCRA)
         self._fallback = TokenBucket(
-            rate, burst=burst, per_minute=per_minute, headroom=headroom, sleep=sleep
+            rate,
+            burst=burst,
+            per_minute=per_minute,
+            headroom=headroom,
+            sleep=sleep,
+            **({"clock": clock} if clock is not None else {}),
         )
         self._degraded = False
 
-    async def _call(self, pause_us: int) -> float | None:
+    async def _call(self, mode: int, value: int = 0) -> tuple[float, int] | None:
+        """(seconds to wait, ticket), or None if Redis could not be asked."""
+        now = -1 if self._clock is None else round(self._clock() * 1_000_000)
         try:
-            wait_us = await self._script(
-                keys=[self.key], args=[self._interval_us, self._tolerance_us, pause_us]
+            wait_us, ticket = await self._script(
+                keys=self._keys,
+                args=[mode, self._interval_us, self._tolerance_us, self._late_us, value, now],
             )
         except Exception as exc:  # any Redis failure: connection, timeout, script error
             if not self._degraded:
@@ -202,22 +313,28 @@ class RedisRateLimiter:
         if self._degraded:
             self._degraded = False
             log.info("redis rate limiter reachable again", extra={"limiter_key": self.key})
-        return int(wait_us) / 1_000_000
+        return int(wait_us) / 1_000_000, int(ticket)
 
     async def acquire(self) -> None:
-        wait = await self._call(0)
-        if wait is None:
+        answer = await self._call(RESERVE)
+        if answer is None:
             await self._fallback.acquire()
-        elif wait > 0:
+            return
+        wait, ticket = answer
+        while wait > 0:
             await self._sleep(wait)
+            answer = await self._call(SETTLE, ticket)
+            if answer is None:  # Redis went away meanwhile: the slot waited for is ours
+                return
+            wait = answer[0]
 
     async def pause(self, seconds: float) -> None:
-        if seconds > 0 and await self._call(max(1, round(seconds * 1_000_000))) is None:
+        if seconds > 0 and await self._call(PAUSE, max(1, round(seconds * 1_000_000))) is None:
             await self._fallback.pause(seconds)
 
     async def reset(self) -> None:
-        """Forget the shared slot (tests and tools)."""
-        await self._redis.delete(self.key)
+        """Forget the shared schedule (tests and tools)."""
+        await self._redis.delete(*self._keys)
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
 import logging
+import math
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 
-from api.ratelimit import NoLimit, RateLimiter, RedisRateLimiter, TokenBucket, build_limiter
+from api.ratelimit import (
+    NoLimit,
+    RateLimiter,
+    RedisRateLimiter,
+    Sleep,
+    TokenBucket,
+    build_limiter,
+)
+
+T = TypeVar("T")
 
 # Timers may fire a hair early on some platforms; well below any interval tested here.
 EPSILON = 0.004
 
 
 class FakeClock:
+    """A clock whose sleeps return at once, exactly on time."""
+
     def __init__(self) -> None:
         self.now = 1000.0
         self.sleeps: list[float] = []
@@ -27,6 +42,7 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+        self.now += seconds
 
 
 def test_reservations_are_spaced_one_interval_apart():
@@ -96,9 +112,12 @@ def test_burst_breaks_a_sliding_window_limit():
 async def test_acquire_sleeps_for_the_reserved_slot():
     clock = FakeClock()
     bucket = TokenBucket(2, headroom=0, clock=clock, sleep=clock.sleep)
+    granted = []
     for _ in range(3):
         await bucket.acquire()
-    assert clock.sleeps == pytest.approx([0.5, 1.0])
+        granted.append(clock.now)
+    assert clock.sleeps == pytest.approx([0.5, 0.5])
+    assert granted == pytest.approx([1000.0, 1000.5, 1001.0])
 
 
 async def test_pause_holds_everyone():
@@ -107,7 +126,8 @@ async def test_pause_holds_everyone():
     await bucket.pause(2.0)
     await bucket.acquire()
     await bucket.acquire()
-    assert clock.sleeps == pytest.approx([2.0, 2.1])
+    assert clock.sleeps == pytest.approx([2.0, 0.1])
+    assert clock.now == pytest.approx(1002.1)
 
 
 async def test_cancelled_waiter_gives_its_slot_back():
@@ -165,7 +185,216 @@ async def test_build_limiter_and_protocol():
     await NoLimit().acquire()
 
 
+# --------------------------------------------------------------------------- late wake-ups
+
+
+class VirtualTime:
+    """A clock, and sleeps for any number of simulated processes, in which time moves only when
+    every task waits on one of those sleeps, so wake-ups are exactly as late as a test says.
+
+    Each process has an event loop of its own: when it wakes for its earliest timer,
+    `late(deadline)` says how long after that timer's deadline it gets a CPU, and every timer of
+    that process due by then fires in the same instant, as on a loop that stalled.
+    """
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._timers: dict[str, list[tuple[float, int, asyncio.Future[None]]]] = {}
+        self._lateness: dict[str, Callable[[float], float]] = {}
+        self._drawn: dict[str, float] = {}
+        self._order = itertools.count()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def process(self, name: str, late: Callable[[float], float] = lambda _: 0.0) -> Sleep:
+        self._timers[name] = []
+        self._lateness[name] = late
+
+        async def sleep(seconds: float) -> None:
+            future = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._timers[name], (self.now + seconds, next(self._order), future))
+            await future
+
+        return sleep
+
+    def _sleeping(self) -> int:
+        return sum(len(timers) for timers in self._timers.values())
+
+    async def run(self, *calls: Awaitable[T]) -> list[T]:
+        tasks = [asyncio.ensure_future(call) for call in calls]
+        try:
+            while True:
+                await self._until_all_sleep(tasks)
+                if all(task.done() for task in tasks):
+                    return [task.result() for task in tasks]
+                self._fire_next()
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _until_all_sleep(self, tasks: list[asyncio.Task[Any]]) -> None:
+        # Real time only passes here for Redis round trips.
+        give_up = time.monotonic() + 10
+        while self._sleeping() < sum(not task.done() for task in tasks):
+            for task in tasks:
+                if task.done() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            assert time.monotonic() < give_up, "a task neither finished nor slept"
+            await asyncio.sleep(0)
+
+    def _fire_next(self) -> None:
+        def wakes_at(name: str) -> float:
+            deadline = self._timers[name][0][0]
+            if name not in self._drawn:
+                self._drawn[name] = self._lateness[name](deadline)
+            return deadline + self._drawn[name]
+
+        name = min((n for n, timers in self._timers.items() if timers), key=wakes_at)
+        self.now = max(self.now, wakes_at(name))
+        del self._drawn[name]
+        timers = self._timers[name]
+        while timers and timers[0][0] <= self.now:
+            heapq.heappop(timers)[2].set_result(None)
+
+
+async def granted(limiter: RateLimiter, clock: VirtualTime) -> float:
+    await limiter.acquire()
+    return clock.now
+
+
+def gaps(times: list[float]) -> list[float]:
+    ordered = sorted(times)
+    return [b - a for a, b in itertools.pairwise(ordered)]
+
+
+def stalls(first: int, seconds: float) -> Callable[[float], float]:
+    """The `first`-th wake-up of a process (from 0) comes `seconds` late, the others on time."""
+    count = itertools.count()
+    return lambda _: seconds if next(count) == first else 0.0
+
+
+class BusyMachine:
+    """When a process gets a CPU: a millisecond or two after a timer is due, except during
+    stalls (waiting for a CPU, or a long callback) of 20 to 150 ms, `per_second` on average."""
+
+    def __init__(self, seed: int, per_second: float = 1.0, start: float = 1000.0) -> None:
+        self.rng = random.Random(seed)
+        self.stalls: list[tuple[float, float]] = []
+        t = start
+        while t < start + 120:
+            t += self.rng.expovariate(per_second)
+            self.stalls.append((t, t + self.rng.uniform(0.02, 0.15)))
+
+    def __call__(self, deadline: float) -> float:
+        jitter = self.rng.uniform(0, 0.002)
+        for begin, end in self.stalls:
+            if begin <= deadline < end:
+                return end - deadline + jitter
+        return jitter
+
+    def stalled(self, until: float) -> float:
+        return sum(min(end, until) - begin for begin, end in self.stalls if begin < until)
+
+
+def test_late_tolerance_leaves_room_in_every_window():
+    assert TokenBucket(50).late_tolerance == pytest.approx(0.0105)  # half of the 21 ms interval
+    # 5/s with 5 % headroom: 5 slots take 1.05 s, leaving 50 ms, half of which may be late.
+    assert TokenBucket(5).late_tolerance == pytest.approx(0.025)
+    assert TokenBucket(5, per_minute=200).late_tolerance == pytest.approx(0.1575)
+    assert TokenBucket(50, headroom=0).late_tolerance == pytest.approx(0.0)
+    for rate, per_minute in [(50, None), (5, None), (5, 200), (2, 100), (120, None)]:
+        bucket = TokenBucket(rate, per_minute=per_minute)
+        worst = math.floor((1 + bucket.late_tolerance) / bucket.interval) + 1
+        assert worst <= rate
+
+
+async def test_a_late_wake_up_does_not_send_its_neighbours_together():
+    clock = VirtualTime()
+    # The first wake-up (for the second caller) comes 100 ms late: the waiters for the next four
+    # slots are due by then too, and wake with it.
+    bucket = TokenBucket(50, clock=clock, sleep=clock.process("bot", stalls(0, 0.1)))
+    start = clock.now
+    times = await clock.run(*(granted(bucket, clock) for _ in range(12)))
+    interval, late = bucket.interval, bucket.late_tolerance
+    assert times == sorted(times)  # in the order they asked
+    assert times[1] == pytest.approx(start + interval + 0.1)  # the late one went, and alone
+    assert min(gaps(times)) >= interval - late - 1e-9
+    assert all(gap == pytest.approx(interval) for gap in gaps(times)[2:])
+    # The stall cost what it lasted (less the tolerance), not a slot per waiter it delayed.
+    assert times[-1] == pytest.approx(start + 11 * interval + 0.1 - late)
+
+
+async def test_a_caller_arriving_during_a_stall_does_not_go_with_the_stalled_waiters():
+    clock = VirtualTime()
+    bucket = TokenBucket(50, clock=clock, sleep=clock.process("bot", stalls(0, 0.1)))
+    sleep = clock.process("elsewhere")
+    start = clock.now
+
+    async def arrives_later() -> float:
+        await sleep(0.09)  # the bot's loop is stalled: its three waiters are all overdue
+        return await granted(bucket, clock)
+
+    *queued, newcomer = await clock.run(
+        *(granted(bucket, clock) for _ in range(4)), arrives_later()
+    )
+    assert newcomer == pytest.approx(start + 0.09)  # the free slot it found
+    assert min(gaps([*queued, newcomer])) >= bucket.interval - bucket.late_tolerance - 1e-9
+
+
+async def test_a_loop_always_late_still_uses_every_slot():
+    clock = VirtualTime()
+    lag = 0.015  # past the tolerance, within an interval
+    bucket = TokenBucket(50, clock=clock, sleep=clock.process("bot", lambda _: lag))
+    start = clock.now
+    times = await clock.run(*(granted(bucket, clock) for _ in range(20)))
+    # Uniformly late is harmless: the schedule moves back once, then every slot is used.
+    assert times[-1] == pytest.approx(start + 19 * bucket.interval + lag)
+    assert all(gap == pytest.approx(bucket.interval) for gap in gaps(times)[1:])
+
+
+async def test_a_loop_late_by_more_than_an_interval_is_slowed_not_stopped():
+    clock = VirtualTime()
+    lag = 0.05
+    bucket = TokenBucket(50, clock=clock, sleep=clock.process("bot", lambda _: lag))
+    start = clock.now
+    times = await clock.run(*(granted(bucket, clock) for _ in range(20)))
+    # It cannot wake often enough for every slot without sending two at once; it sends less.
+    assert min(gaps(times)) >= bucket.interval - bucket.late_tolerance - 1e-9
+    assert times[-1] - start <= 19 * (bucket.interval + lag) + 1e-9
+
+
+async def test_sliding_window_holds_on_a_busy_machine():
+    clock = VirtualTime()
+    machine = BusyMachine(seed=11)
+    bucket = TokenBucket(50, clock=clock, sleep=clock.process("bot", machine))
+    start = clock.now
+    n = 1000
+    times = await clock.run(*(granted(bucket, clock) for _ in range(n)))
+    assert sliding_window_refusals(times, 50) == 0
+    assert min(gaps(times)) >= bucket.interval - bucket.late_tolerance - 1e-9
+    # The stalls cost at most the time they lasted (and the jitter of a wake-up or two).
+    end = max(times)
+    print(end - start, (n - 1) * bucket.interval, machine.stalled(end))
+    assert end - start <= (n - 1) * bucket.interval + machine.stalled(end) + 0.01
+
+
+async def test_a_cancelled_waiter_gives_its_slot_back_after_the_schedule_moved():
+    clock = VirtualTime()
+    bucket = TokenBucket(50, clock=clock, sleep=clock.process("bot", stalls(0, 0.1)))
+    times = await clock.run(granted(bucket, clock), granted(bucket, clock))
+    waiter = asyncio.ensure_future(bucket.acquire())
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    # The next caller waits as if the cancelled one had never come.
+    assert times[1] == clock.now
+    assert bucket.reserve() == pytest.approx(bucket.interval - bucket.late_tolerance)
+
+
 # --------------------------------------------------------------------------- Redis
+
 
 @pytest.fixture
 async def shared_key(redis_url):
@@ -248,6 +477,55 @@ async def test_redis_down_falls_back_to_local_pacing(caplog):
     assert len(warnings) == 1  # once per outage, not once per request
 
 
+async def test_redis_a_late_wake_up_in_one_process_moves_the_others_slots_too(
+    redis_url, shared_key
+):
+    clock = VirtualTime()
+    # Process a's first wake-up comes 100 ms late; b's are on time.
+    first = RedisRateLimiter(
+        redis_url, 50, key=shared_key, clock=clock, sleep=clock.process("a", stalls(0, 0.1))
+    )
+    second = RedisRateLimiter(redis_url, 50, key=shared_key, clock=clock, sleep=clock.process("b"))
+    try:
+        callers = [granted(first if i % 2 else second, clock) for i in range(12)]
+        times = await clock.run(*callers)
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert len(set(times)) == len(times)
+    assert min(gaps(times)) >= first.interval - first.late_tolerance - 1e-6
+
+
+async def test_redis_sliding_window_holds_with_two_busy_processes(redis_url, shared_key):
+    clock = VirtualTime()
+    machines = {"a": BusyMachine(seed=3), "b": BusyMachine(seed=4)}
+    limiters = [
+        RedisRateLimiter(
+            redis_url, 50, key=shared_key, clock=clock, sleep=clock.process(name, machine)
+        )
+        for name, machine in machines.items()
+    ]
+    workers, each = 16, 25  # like the sweep: a few dozen fetches in flight, one after another
+    n = workers * each
+
+    async def worker(limiter: RedisRateLimiter) -> list[float]:
+        return [await granted(limiter, clock) for _ in range(each)]
+
+    start = clock.now
+    try:
+        results = await clock.run(*(worker(limiters[i % 2]) for i in range(workers)))
+        times = [t for result in results for t in result]
+    finally:
+        for limiter in limiters:
+            await limiter.aclose()
+    interval = limiters[0].interval
+    assert sliding_window_refusals(times, 50) == 0
+    assert min(gaps(times)) >= interval - limiters[0].late_tolerance - 1e-6
+    end = max(times)
+    stalled = sum(machine.stalled(end) for machine in machines.values())
+    assert end - start <= (n - 1) * interval + stalled + 0.02
+
+
 async def test_build_limiter_with_redis_url():
     limiter = build_limiter(5, redis_url="redis://127.0.0.1:6379/0", key="k")
     assert isinstance(limiter, RedisRateLimiter) and limiter.key == "k"
@@ -266,19 +544,15 @@ class FlakyRedis:
             self.calls += 1
             if self.down:
                 raise ConnectionError("refused")
-            return 0
+            return [0, 0]  # no wait, ticket 0
 
         return script
 
 
 async def test_redis_outage_and_recovery_are_logged_once_each(caplog):
     fake = FlakyRedis()
-    sleeps: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    limiter = RedisRateLimiter("redis://unused", 10, client=fake, sleep=sleep)
+    clock = FakeClock()
+    limiter = RedisRateLimiter("redis://unused", 10, client=fake, sleep=clock.sleep, clock=clock)
     with caplog.at_level(logging.INFO, logger="altegio.api"):
         await limiter.acquire()
         await limiter.acquire()  # paced by the local fallback meanwhile
@@ -288,6 +562,6 @@ async def test_redis_outage_and_recovery_are_logged_once_each(caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert sum("unavailable" in m for m in messages) == 1
     assert sum("reachable again" in m for m in messages) == 1
-    assert sleeps == pytest.approx([limiter.interval], abs=0.01)
+    assert clock.sleeps == pytest.approx([limiter.interval], abs=0.01)
     assert fake.calls == 4
     await limiter.aclose()  # not ours to close: must not touch the fake
