@@ -118,8 +118,24 @@ def _v1_initial(conn: Connection) -> None:
     md.create_all(conn, checkfirst=False)
 
 
+def _v2_leases(conn: Connection) -> None:
+    md = MetaData()
+    Table(
+        "leases",
+        md,
+        Column("name", String(255), nullable=False),
+        Column("owner", String(255), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint("name", name="pk_leases"),
+    )
+    md.create_all(conn, checkfirst=False)
+    # The alert sweep kept its bucket leases in the alert log before, under this team id.
+    conn.execute(text("DELETE FROM alerts WHERE team_id = '~sweep'"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, deliveries, files, watches, alerts", _v1_initial),
+    Migration(2, "leases", _v2_leases),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,6 +1,7 @@
 """The current tables, as the store queries them.
 
-Every row carries the Slack team id, so one database can serve several workspaces. The schema is
+Every row of workspace data carries the Slack team id, so one database can serve several
+workspaces (leases belong to the bot's own processes, not to a workspace). The schema is
 created and changed only by `migrations.py`; a test checks that both agree.
 """
 
@@ -135,4 +136,13 @@ alerts = Table(
     PrimaryKeyConstraint(
         "team_id", "channel_id", "location_id", "period", "kind", name="pk_alerts"
     ),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(255), nullable=False),
+    Column("owner", String(255), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("name", name="pk_leases"),
 )

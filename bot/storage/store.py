@@ -28,7 +28,7 @@ from handlers.ports import AlertKey, LinkedAccount, StoreUnavailable, Watch
 from .crypto import InvalidToken, TokenCipher
 from .engine import READ_OPTIONS, WRITE_OPTIONS
 from .reads import SqliteReader
-from .schema import accounts, alerts, deliveries, files, period_key, watches
+from .schema import accounts, alerts, deliveries, files, leases, period_key, watches
 from .urls import sqlite_path
 
 log = logging.getLogger(__name__)
@@ -474,6 +474,29 @@ class SqlStore:
             "period": period_key(period),
         }
         return {row.kind for row in await self._fetch(_SENT_KINDS, params, by_key=True)}
+
+    # -- leases --------------------------------------------------------------------------------
+
+    async def claim_lease(self, name: str, *, owner: str, lease_seconds: float) -> bool:
+        now = self._now()
+        insert = self._insert(leases).values(
+            name=name, owner=owner, expires_at=now + timedelta(seconds=lease_seconds)
+        )
+        # One statement: the row goes in, or the existing one is taken over only if its lease
+        # has run out (or is already the caller's). On PostgreSQL a concurrent claimer waits
+        # for the row lock and re-checks the condition, so exactly one of them wins.
+        stmt = insert.on_conflict_do_update(
+            index_elements=[leases.c.name],
+            set_={"owner": insert.excluded.owner, "expires_at": insert.excluded.expires_at},
+            where=or_(leases.c.expires_at <= now, leases.c.owner == owner),
+        ).execution_options(preserve_rowcount=True)
+        async with self._writing() as conn:
+            return _rowcount(await conn.execute(stmt)) == 1
+
+    async def release_lease(self, name: str, *, owner: str) -> None:
+        stmt = delete(leases).where(leases.c.name == name, leases.c.owner == owner)
+        async with self._writing() as conn:
+            await conn.execute(stmt)
 
 
 def _watch(row: Any) -> Watch:

@@ -15,8 +15,9 @@ Exactly once, across any number of sweepers sharing one database:
   bucket before fetching its first location and keeps the lease until the sweep ends, so the
   others skip that bucket's locations. All walk the buckets in the same order, so sweepers started
   together take turns at the front. A bucket, not a location, keeps the lease writes to a few
-  dozen per sweep however many locations there are. Leases reuse the alert log's claims under a
-  reserved team id that no Slack team has (Slack's start with T or E): no table of their own.
+  dozen per sweep however many locations there are. The buckets are the store's named leases,
+  held under this sweep's owner id: handed back at the end only if still this sweep's, so a sweep
+  that outlived its lease cannot free the bucket for a third while another holds it.
 
 Pacing is the AltegioClient's limiter (shared through Redis when REDIS_URL is set); the sweep only
 keeps enough fetches waiting on it to use every slot.
@@ -56,10 +57,7 @@ POST_CONCURRENCY = 8
 UNREACHABLE = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "channel_is_archived"}
 )
-LEASE_TEAM = "~sweep"  # the reserved team id for bucket leases
-LEASE_CHANNEL = "~buckets"
 LEASE_BUCKETS = 64
-LEASE_KIND = f"fetch/{LEASE_BUCKETS}"
 RECORD_ATTEMPTS = 3
 
 
@@ -101,8 +99,9 @@ def bucket_of(location_id: int) -> int:
     return zlib.crc32(str(location_id).encode()) % LEASE_BUCKETS
 
 
-def lease_key(bucket: int) -> AlertKey:
-    return AlertKey(LEASE_TEAM, LEASE_CHANNEL, bucket, None, LEASE_KIND)
+def lease_name(bucket: int) -> str:
+    # The bucket count is part of the name: sweepers splitting differently never share a lease.
+    return f"alert-sweep/{LEASE_BUCKETS}/{bucket}"
 
 
 async def sweep(
@@ -254,8 +253,8 @@ class _Sweep:
     async def _claim_bucket(self, bucket: int) -> bool | None:
         """True if this sweep now holds the bucket, False if another does, None on failure."""
         try:
-            return await self.store.claim_alert(
-                lease_key(bucket), owner=self.owner, lease_seconds=self.bucket_lease
+            return await self.store.claim_lease(
+                lease_name(bucket), owner=self.owner, lease_seconds=self.bucket_lease
             )
         except Exception as error:  # a task of the sweep's group must not raise
             log.warning(
@@ -274,7 +273,7 @@ class _Sweep:
         self.buckets.clear()
         for bucket in held:
             try:
-                await self.store.release_alert(lease_key(bucket))
+                await self.store.release_lease(lease_name(bucket), owner=self.owner)
             except Exception as error:  # the lease then simply runs out
                 log.warning(
                     "alert sweep: could not hand back a bucket of locations (%s); other "

@@ -352,7 +352,7 @@ async def test_the_database_failing_for_some_calls_skips_only_what_it_touched(
     bot = make_bot(altegio_rate_limit=50)
     from bot.app import handler_config
     from bot.sweeper import make_sweep_client
-    from handlers.alerts.sweep import bucket_of, sweep
+    from handlers.alerts.sweep import bucket_of, lease_name, sweep
 
     ids = list(range(3001, 3031))
     lost_bucket = bucket_of(ids[0])
@@ -363,8 +363,8 @@ async def test_the_database_failing_for_some_calls_skips_only_what_it_touched(
         add_watch(bot, location_id)
 
     def fail(name: str, args: tuple) -> bool:
-        if name == "claim_alert" and args[0].team_id == "~sweep":
-            return args[0].location_id == lost_bucket
+        if name == "claim_lease":
+            return args[0] == lease_name(lost_bucket)
         return name == "sent_alert_kinds" and args[2] == lost_reading
 
     runtime = bot.runtime

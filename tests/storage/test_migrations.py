@@ -1,5 +1,6 @@
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert, inspect, select, text
@@ -65,21 +66,67 @@ async def test_concurrent_first_starts_migrate_once(database_url, encryption_key
 
 async def test_new_step_applies_once_in_order(database_url, encryption_key) -> None:
     await (await open_store(database_url, encryption_key)).close()
-    calls: list[int] = []
+    calls: list[str] = []
 
     def add_table(conn) -> None:
-        calls.append(2)
+        calls.append("extra")
         conn.execute(text("CREATE TABLE extra (id INTEGER PRIMARY KEY)"))
 
-    steps = (*MIGRATIONS, Migration(2, "extra table", add_table))
+    new = LATEST_VERSION + 1
+    steps = (*MIGRATIONS, Migration(new, "extra table", add_table))
     engine = create_engine(normalise_database_url(database_url))
     try:
-        assert await asyncio.gather(migrate(engine, steps), migrate(engine, steps)) == [2, 2]
-        assert calls == [2]
+        assert await asyncio.gather(migrate(engine, steps), migrate(engine, steps)) == [new, new]
+        assert calls == ["extra"]
         async with engine.connect() as conn:
             await conn.execute(text("SELECT count(*) FROM extra"))
     finally:
         await engine.dispose()
+
+
+async def test_a_database_of_the_first_release_gains_the_leases_table(
+    database_url, encryption_key
+) -> None:
+    engine = create_engine(normalise_database_url(database_url))
+    try:
+        assert await migrate(engine, MIGRATIONS[:1]) == 1
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(current.watches).values(
+                    team_id="T1",
+                    channel_id="C1",
+                    location_id=7,
+                    created_by="U1",
+                    created_at=datetime(2026, 3, 1, tzinfo=UTC),
+                )
+            )
+            # A sent alert, and a bucket lease the sweep kept in the alert log before.
+            for team_id, state in (("T1", "sent"), ("~sweep", "claimed")):
+                await conn.execute(
+                    insert(current.alerts).values(
+                        team_id=team_id,
+                        channel_id="C1",
+                        location_id=7,
+                        period="none",
+                        kind="inactive",
+                        state=state,
+                        created_at=datetime(2026, 3, 1, tzinfo=UTC),
+                    )
+                )
+    finally:
+        await engine.dispose()
+    old = await open_store(database_url, encryption_key)  # opening migrates
+    try:
+        assert await _versions(old) == [m.version for m in MIGRATIONS]
+        assert [w.location_id for w in await old.list_watches()] == [7]
+        assert await old.sent_alert_kinds("T1", "C1", 7, None) == {"inactive"}
+        async with old.engine.connect() as conn:
+            teams = (await conn.execute(select(current.alerts.c.team_id))).scalars().all()
+        assert teams == ["T1"]
+        assert await old.claim_lease("sweep/1", owner="a", lease_seconds=60)
+        assert not await old.claim_lease("sweep/1", owner="b", lease_seconds=60)
+    finally:
+        await old.close()
 
 
 async def test_database_from_newer_release_is_refused(database_url, encryption_key) -> None:
@@ -135,7 +182,6 @@ async def test_unreachable_postgres_is_a_clear_error() -> None:
         await open_store("postgresql://bot:pw-never-shown@127.0.0.1:1/db", generate_key())
     assert "Cannot open the database" in str(caught.value)
     assert "pw-never-shown" not in str(caught.value)
-
 
 
 async def test_unusable_sqlite_directory_is_a_clear_error(tmp_path) -> None:
