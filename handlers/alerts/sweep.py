@@ -42,6 +42,7 @@ from api import AltegioClient, AltegioError, AuthenticationError, License
 from api.errors import PARTNER
 from handlers.alerts import messages
 from handlers.alerts.policy import Decision, Outcome, decide
+from handlers.errors import slack_error
 from handlers.ports import AlertKey, HandlerConfig, Store, StoreUnavailable, Watch
 
 log = logging.getLogger("altegio.alerts")
@@ -368,7 +369,7 @@ class _Sweep:
             raise
         except SlackApiError as error:
             await self._release(key)
-            code = (error.response or {}).get("error") if error.response is not None else None
+            code = slack_error(error)  # None when Slack's answer was not JSON (a proxy's 502)
             if code in UNREACHABLE:
                 self.unreachable.add(channel)
                 self.summary.unreachable_channels += 1

@@ -4,6 +4,7 @@ fakes, on SQLite and PostgreSQL: what is posted, when, once, and what is left fo
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -116,6 +117,30 @@ async def test_slack_failing_records_nothing_and_the_next_sweep_posts_it(
     assert len(fake_slack.calls("chat.postMessage")) == 3  # the first try and two retries
     assert alerts_in(fake_slack) == []
     assert sent_kinds(db_bot, 1001, in_days(5)) == set()
+
+    fake_slack.rules.clear()  # Slack is back
+    recovered = run_sweep(db_bot)
+    assert (recovered.posted, recovered.post_failures) == (1, 0)
+    assert len(alerts_in(fake_slack)) == 1
+
+
+@pytest.mark.parametrize("body", ["html", "truncated"])
+async def test_a_slack_5xx_that_is_not_json_is_a_post_failure_and_the_next_sweep_posts_it(
+    db_bot: BotServer, fake_slack: FakeSlack, fake_altegio: FakeAltegio, caplog, body: str
+) -> None:
+    fake_altegio.add_license(1001, days_left=5)
+    add_watch(db_bot, 1001)
+    # A proxy's HTML page, or a body that claims to be JSON and is not.
+    fake_slack.fail("chat.postMessage", status=502, body=body, times=None)
+    with caplog.at_level(logging.WARNING, logger="altegio.alerts"):
+        failed = run_sweep(db_bot)
+    assert (failed.posted, failed.post_failures) == (0, 1)
+    assert alerts_in(fake_slack) == []
+    assert sent_kinds(db_bot, 1001, in_days(5)) == set()
+    # Counted and explained as Slack's refusal, not as a crash of the sweep.
+    records = [r for r in caplog.records if r.name == "altegio.alerts"]
+    assert not [r for r in records if r.exc_info], [r.getMessage() for r in records]
+    assert any("Slack did not take the alert" in r.getMessage() for r in records)
 
     fake_slack.rules.clear()  # Slack is back
     recovered = run_sweep(db_bot)
