@@ -130,8 +130,10 @@ def load_or_create_key_file(path: Path) -> tuple[str, bool]:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         log.warning(
-            "The encryption key file %s can be read by other users (mode %o); "
-            "run `chmod 600 %s`.", path, mode, path,
+            "The encryption key file %s can be read by other users (mode %o); run `chmod 600 %s`.",
+            path,
+            mode,
+            path,
         )
     key = path.read_text(encoding="ascii").strip()
     try:
@@ -153,7 +155,8 @@ def resolve_cipher(
         if database_path is not None and key_file_for(database_path).exists():
             log.info(
                 "BOT_ENCRYPTION_KEY is set, so the key file %s is not used; add its key to the "
-                "list to keep reading sessions saved under it.", key_file_for(database_path),
+                "list to keep reading sessions saved under it.",
+                key_file_for(database_path),
             )
         return TokenCipher(keys)
     if not sqlite:
@@ -163,16 +166,15 @@ def resolve_cipher(
             "the bot runs."
         )
     if database_path is None:
-        log.info(
-            "BOT_ENCRYPTION_KEY is not set; using a temporary key for the in-memory database."
-        )
+        log.info("BOT_ENCRYPTION_KEY is not set; using a temporary key for the in-memory database.")
         return TokenCipher([generate_key()])
     key_path = key_file_for(database_path)
     key, created = load_or_create_key_file(key_path)
     if created:
         log.info(
             "BOT_ENCRYPTION_KEY is not set; created an encryption key in %s (keep it with the "
-            "database: stored sessions cannot be read without it).", key_path,
+            "database: stored sessions cannot be read without it).",
+            key_path,
         )
     else:
         log.info("BOT_ENCRYPTION_KEY is not set; using the encryption key in %s.", key_path)

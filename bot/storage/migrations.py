@@ -57,7 +57,8 @@ def _v1_initial(conn: Connection) -> None:
     md = MetaData()
     ts = DateTime(timezone=True)
     Table(
-        "accounts", md,
+        "accounts",
+        md,
         Column("team_id", String(32), nullable=False),
         Column("user_id", String(32), nullable=False),
         Column("altegio_user_id", BigInteger, nullable=False),
@@ -68,7 +69,8 @@ def _v1_initial(conn: Connection) -> None:
         PrimaryKeyConstraint("team_id", "user_id", name="pk_accounts"),
     )
     Table(
-        "deliveries", md,
+        "deliveries",
+        md,
         Column("team_id", String(32), nullable=False),
         Column("key", String(255), nullable=False),
         Column("created_at", ts, nullable=False),
@@ -76,7 +78,8 @@ def _v1_initial(conn: Connection) -> None:
         Index("ix_deliveries_created_at", "created_at"),
     )
     Table(
-        "files", md,
+        "files",
+        md,
         Column("team_id", String(32), nullable=False),
         Column("file_id", String(64), nullable=False),
         Column("state", String(16), nullable=False),
@@ -86,7 +89,8 @@ def _v1_initial(conn: Connection) -> None:
         PrimaryKeyConstraint("team_id", "file_id", name="pk_files"),
     )
     Table(
-        "watches", md,
+        "watches",
+        md,
         Column("team_id", String(32), nullable=False),
         Column("channel_id", String(32), nullable=False),
         Column("location_id", BigInteger, nullable=False),
@@ -99,7 +103,8 @@ def _v1_initial(conn: Connection) -> None:
         PrimaryKeyConstraint("team_id", "channel_id", "location_id", name="pk_watches"),
     )
     Table(
-        "alerts", md,
+        "alerts",
+        md,
         Column("team_id", String(32), nullable=False),
         Column("channel_id", String(32), nullable=False),
         Column("location_id", BigInteger, nullable=False),

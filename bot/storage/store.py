@@ -191,7 +191,13 @@ class SqlStore:
     # -- accounts ------------------------------------------------------------------------------
 
     async def save_account(
-        self, team_id: str, user_id: str, *, altegio_user_id: int, name: str, login: str,
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        altegio_user_id: int,
+        name: str,
+        login: str,
         user_token: str,
     ) -> LinkedAccount:
         linked_at = self._now()
@@ -207,8 +213,13 @@ class SqlStore:
         async with self._writing() as conn:
             await conn.execute(stmt)
         return LinkedAccount(
-            team_id=team_id, user_id=user_id, altegio_user_id=altegio_user_id, name=name,
-            login=login, linked_at=linked_at, user_token=user_token,
+            team_id=team_id,
+            user_id=user_id,
+            altegio_user_id=altegio_user_id,
+            name=name,
+            login=login,
+            linked_at=linked_at,
+            user_token=user_token,
         )
 
     async def get_account(self, team_id: str, user_id: str) -> LinkedAccount | None:
@@ -223,14 +234,21 @@ class SqlStore:
             log.warning(
                 "The stored Altegio session of Slack user %s (team %s) cannot be decrypted with "
                 "the configured encryption keys (was BOT_ENCRYPTION_KEY or the key file "
-                "changed?); treating the user as not linked.", user_id, team_id,
+                "changed?); treating the user as not linked.",
+                user_id,
+                team_id,
             )
             return None
         if stale:
             await self._reencrypt(team_id, user_id, row.token_ciphertext, user_token)
         return LinkedAccount(
-            team_id=team_id, user_id=user_id, altegio_user_id=row.altegio_user_id,
-            name=row.name, login=row.login, linked_at=row.linked_at, user_token=user_token,
+            team_id=team_id,
+            user_id=user_id,
+            altegio_user_id=row.altegio_user_id,
+            name=row.name,
+            login=row.login,
+            linked_at=row.linked_at,
+            user_token=user_token,
         )
 
     async def _reencrypt(self, team_id: str, user_id: str, old: str, plaintext: str) -> bool:
@@ -266,7 +284,9 @@ class SqlStore:
             except InvalidToken:
                 log.warning(
                     "The stored session of Slack user %s (team %s) cannot be decrypted with any "
-                    "configured key; left as it is.", row.user_id, row.team_id,
+                    "configured key; left as it is.",
+                    row.user_id,
+                    row.team_id,
                 )
                 continue
             if stale and await self._reencrypt(
@@ -309,8 +329,14 @@ class SqlStore:
         lease = now + timedelta(seconds=lease_seconds)
         async with self._writing() as conn:
             if await self._insert_new(
-                conn, files, team_id=team_id, file_id=file_id, state=FILE_UPLOADING,
-                lease_expires_at=lease, detail="", updated_at=now,
+                conn,
+                files,
+                team_id=team_id,
+                file_id=file_id,
+                state=FILE_UPLOADING,
+                lease_expires_at=lease,
+                detail="",
+                updated_at=now,
             ):
                 return True
             # Retry a failed upload, or take over one whose uploader died mid-way.
@@ -362,8 +388,13 @@ class SqlStore:
     ) -> bool:
         async with self._writing() as conn:
             return await self._insert_new(
-                conn, watches, team_id=team_id, channel_id=channel_id, location_id=location_id,
-                created_by=user_id, created_at=self._now(),
+                conn,
+                watches,
+                team_id=team_id,
+                channel_id=channel_id,
+                location_id=location_id,
+                created_by=user_id,
+                created_at=self._now(),
             )
 
     async def remove_watch(self, team_id: str, channel_id: str, location_id: int) -> bool:
@@ -424,9 +455,17 @@ class SqlStore:
         lease = now + timedelta(seconds=lease_seconds)
         async with self._writing() as conn:
             if await self._insert_new(
-                conn, alerts, team_id=key.team_id, channel_id=key.channel_id,
-                location_id=key.location_id, period=period_key(key.period), kind=key.kind,
-                state=ALERT_CLAIMED, owner=owner, lease_expires_at=lease, created_at=now,
+                conn,
+                alerts,
+                team_id=key.team_id,
+                channel_id=key.channel_id,
+                location_id=key.location_id,
+                period=period_key(key.period),
+                kind=key.kind,
+                state=ALERT_CLAIMED,
+                owner=owner,
+                lease_expires_at=lease,
+                created_at=now,
             ):
                 return True
             # Take over a claim whose sweeper died before completing or releasing it; a sent
@@ -454,9 +493,17 @@ class SqlStore:
                 # Released or never claimed: record the fact anyway, the message is out there
                 # (a row already sent keeps its first message_ts).
                 await self._insert_new(
-                    conn, alerts, team_id=key.team_id, channel_id=key.channel_id,
-                    location_id=key.location_id, period=period_key(key.period), kind=key.kind,
-                    state=ALERT_SENT, message_ts=message_ts, sent_at=now, created_at=now,
+                    conn,
+                    alerts,
+                    team_id=key.team_id,
+                    channel_id=key.channel_id,
+                    location_id=key.location_id,
+                    period=period_key(key.period),
+                    kind=key.kind,
+                    state=ALERT_SENT,
+                    message_ts=message_ts,
+                    sent_at=now,
+                    created_at=now,
                 )
 
     async def release_alert(self, key: AlertKey) -> None:

@@ -92,7 +92,7 @@ def sqlite_path(url: str | URL) -> Path | None:
         return None
     if database.startswith("file:"):
         # URI filenames (with ?uri=true) carry the path after "file:".
-        database = database[len("file:"):]
+        database = database[len("file:") :]
         if database in ("", ":memory:"):
             return None
     return Path(database)
