@@ -1,10 +1,13 @@
-"""The baseline for the bench: a Bolt AsyncApp whose `/license` listener only acks.
+"""The baseline for the benches: a Bolt AsyncApp that only acks.
+
+By default it answers `/license` (bench/commands.py); with `--mix`, the whole mix of
+bench/load.py: `/license` and `/phone`, any button click and `message` events (photo shares).
 
 Served like the bot: the same Starlette adapter, the bot's own uvicorn settings
 (`bot.server.uvicorn_config`) and event loop (`bot.server.loop_factory`). Reads SLACK_BOT_TOKEN,
 SLACK_SIGNING_SECRET and SLACK_API_URL from the environment.
 
-    python bench/bare_bolt.py --port 3001
+    python bench/bare_bolt.py --port 3001 [--mix]
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import argparse
 import asyncio
 import gc
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -30,7 +34,7 @@ from starlette.routing import Route
 from bot.server import loop_factory, uvicorn_config
 
 
-def build() -> Starlette:
+def build(*, mix: bool = False) -> Starlette:
     app = AsyncApp(
         client=AsyncWebClient(
             token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]
@@ -38,9 +42,17 @@ def build() -> Starlette:
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
     )
 
-    @app.command("/license")
     async def only_ack(ack: AsyncAck) -> None:
         await ack()
+
+    async def nothing() -> None:
+        """Bolt acknowledges an event before its listener runs."""
+
+    app.command("/license")(only_ack)
+    if mix:
+        app.command("/phone")(only_ack)
+        app.action(re.compile(".*"))(only_ack)
+        app.event("message")(nothing)
 
     slack = AsyncSlackRequestHandler(app)
 
@@ -62,8 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--mix", action="store_true", help="ack bench/load.py's whole mix")
     args = parser.parse_args()
-    server = uvicorn.Server(uvicorn_config(build(), host=args.host, port=args.port))
+    server = uvicorn.Server(uvicorn_config(build(mix=args.mix), host=args.host, port=args.port))
     gc.collect()  # as `altegio-bot serve` does: start-up objects out of full collections
     gc.freeze()
     with asyncio.Runner(loop_factory=loop_factory()) as runner:  # the bot's event loop too

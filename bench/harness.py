@@ -140,11 +140,12 @@ def serve_bot(env: Mapping[str, str], workdir: Path) -> Served:
     return Served("bot", argv, env, port, workdir)
 
 
-def serve_bare_bolt(env: Mapping[str, str], workdir: Path) -> Served:
-    """The baseline: a Bolt AsyncApp that only acks, under the bot's uvicorn settings."""
+def serve_bare_bolt(env: Mapping[str, str], workdir: Path, *, mix: bool = False) -> Served:
+    """The baseline: a Bolt AsyncApp that only acks (`/license`, or with `mix` the load's whole
+    mix), under the bot's uvicorn settings."""
     port = free_port()
     argv = [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), "--port", str(port)]
-    return Served("bare-bolt", argv, env, port, workdir)
+    return Served("bare-bolt", argv + (["--mix"] if mix else []), env, port, workdir)
 
 
 # -- load ----------------------------------------------------------------------------------

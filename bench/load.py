@@ -4,7 +4,7 @@
                          [--latency 0.05] [--altegio-rate 100] [--database-url postgresql://…]
 
 Starts the fake Altegio and fake Slack (tests/fakes), then `altegio-bot serve` and a bare Bolt
-AsyncApp that only acks the same mix (bench/bare_mix.py), as real subprocesses on 127.0.0.1.
+AsyncApp that only acks the same mix (bench/bare_bolt.py --mix), as real subprocesses on 127.0.0.1.
 Before measuring, through the served bot itself: 64 Slack users link their Altegio accounts
 with the login form's submission, channels watch soon-lapsing locations with `/license watch`
 and one `altegio-bot alerts` sweep posts an alert to each of them, and a few licences are looked
@@ -50,14 +50,13 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (
-    ROOT,
     LoadResult,
     Served,
     Signed,
     clean_env,
-    free_port,
     ms,
     run_load,
+    serve_bare_bolt,
     serve_bot,
 )
 from bench.sweep import Databases
@@ -678,12 +677,6 @@ def _pct(values: list[float], q: float) -> float:
     return values[rank]
 
 
-def serve_bare_mix(env: dict[str, str], workdir: Path) -> Served:
-    port = free_port()
-    argv = [sys.executable, str(ROOT / "bench" / "bare_mix.py"), "--port", str(port)]
-    return Served("bare Bolt", argv, env, port, workdir)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000, help="measured requests per app")
@@ -755,7 +748,7 @@ def run(
     measured = kinds_of(args.count, args.seed + 1, args.kinds)
     clicks = warmup.count("button") + measured.count("button")
 
-    with serve_bot(env, workdir) as bot, serve_bare_mix(env, workdir) as bare:
+    with serve_bot(env, workdir) as bot, serve_bare_bolt(env, workdir, mix=True) as bare:
         at_start = {server.name: server.peak_rss_kib() for server in (bot, bare)}
         logins_at_once = min(args.concurrency, max(1, int(args.altegio_rate)))
         sharers = link_sharers(bot, altegio, logins_at_once)
