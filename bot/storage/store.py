@@ -462,11 +462,7 @@ class SqlStore:
             if await self._insert_new(
                 conn,
                 alerts,
-                team_id=key.team_id,
-                channel_id=key.channel_id,
-                location_id=key.location_id,
-                period=period_key(key.period),
-                kind=key.kind,
+                **_alert_columns(key),
                 state=ALERT_CLAIMED,
                 owner=owner,
                 lease_expires_at=lease,
@@ -500,11 +496,7 @@ class SqlStore:
                 await self._insert_new(
                     conn,
                     alerts,
-                    team_id=key.team_id,
-                    channel_id=key.channel_id,
-                    location_id=key.location_id,
-                    period=period_key(key.period),
-                    kind=key.kind,
+                    **_alert_columns(key),
                     state=ALERT_SENT,
                     message_ts=message_ts,
                     sent_at=now,
@@ -549,6 +541,17 @@ class SqlStore:
         stmt = delete(leases).where(leases.c.name == name, leases.c.owner == owner)
         async with self._writing() as conn:
             await conn.execute(stmt)
+
+
+def _alert_columns(key: AlertKey) -> dict[str, Any]:
+    """The alert log's unique key, as column values."""
+    return {
+        "team_id": key.team_id,
+        "channel_id": key.channel_id,
+        "location_id": key.location_id,
+        "period": period_key(key.period),
+        "kind": key.kind,
+    }
 
 
 def _watch(row: Any) -> Watch:
