@@ -137,8 +137,8 @@ async def _sweeper(
     from bot.settings import load_settings
     from bot.storage import open_store
     from bot.sweeper import make_sweep_client
-    from handlers.alerts.sweep import sweep
-    from handlers.ports import HandlerConfig
+    from handlers.config import HandlerConfig
+    from sweep.alerts import sweep
     from tests.fakes import BOT_TOKEN, PARTNER_TOKEN, SIGNING_SECRET
 
     altegio_url, slack_url = urls

@@ -30,8 +30,9 @@ import handlers
 from api import AltegioClient
 from bot import logging as bot_logging
 from bot.settings import Settings
+from handlers.config import HandlerConfig
 from handlers.errors import register_fallbacks
-from handlers.ports import HandlerConfig, Store
+from handlers.store import Store
 
 log = logging.getLogger("altegio.bot")
 

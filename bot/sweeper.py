@@ -2,7 +2,7 @@
 
 Everything the sweep needs comes from the same Runtime as the web process (store, Altegio client
 with its rate limiter, shared through REDIS_URL), plus a Slack client whose retries suit posting
-alerts: several sweepers on one PostgreSQL database can run at once (see handlers/alerts/sweep.py).
+alerts: several sweepers on one PostgreSQL database can run at once (see sweep/alerts.py).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import handler_config
 from bot.runtime import Runtime
 from bot.settings import Settings
-from handlers.alerts.sweep import SweepSummary, sweep
-from handlers.ports import StoreUnavailable
+from handlers.store import StoreUnavailable
+from sweep.alerts import SweepSummary, sweep
 
 log = logging.getLogger("altegio.bot")
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from api import AltegioClient
-from handlers.ports import HandlerConfig, Store
+from handlers.config import HandlerConfig
+from handlers.store import Store
 
 
 @dataclass(frozen=True)

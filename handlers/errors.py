@@ -28,7 +28,7 @@ from api import (
 )
 from api.errors import PARTNER, USER
 from handlers import blocks
-from handlers.ports import StoreUnavailable
+from handlers.store import StoreUnavailable
 
 log = logging.getLogger("altegio.handlers")
 

@@ -1,8 +1,8 @@
-"""What handlers need from the outside world, as types.
+"""What handlers need from the store, as types: the `Store` protocol and the rows it returns.
 
-Handlers never import `bot/`: the store implementation lives there (SQLAlchemy), and is handed
-to every listener through the Bolt context as `context["store"]`, beside `context["altegio"]`
-(an `api.AltegioClient`) and `context["config"]` (a `HandlerConfig`).
+Handlers never import `bot/`: the store implementation lives there (SQLAlchemy). A listener
+receives it as its `store` argument, beside `altegio` (an `api.AltegioClient`) and `config`
+(a `handlers.config.HandlerConfig`).
 """
 
 from __future__ import annotations
@@ -10,19 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
-
-
-@dataclass(frozen=True)
-class HandlerConfig:
-    """The part of the settings that handlers act on (no secrets except the service token)."""
-
-    alert_days: tuple[int, ...] = (30, 7, 1)  # largest first
-    max_image_bytes: int = 10 * 1024 * 1024
-    # Optional Altegio service-account user token, used when a Slack user has not linked one.
-    service_user_token: str | None = field(default=None, repr=False)
-    # Hosts that may receive the bot token on a file download (Slack's and SLACK_API_URL's).
-    slack_hosts: tuple[str, ...] = ("slack.com", "files.slack.com")
-    altegio_web_url: str = "https://app.alteg.io"
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from api import AltegioClient, AltegioError, AuthenticationError, License
 from api.errors import PARTNER
 from handlers.alerts import messages
-from handlers.alerts.policy import Decision, Outcome, decide
+from handlers.config import HandlerConfig
 from handlers.errors import slack_error
-from handlers.ports import AlertKey, HandlerConfig, Store, StoreUnavailable, Watch
+from handlers.store import AlertKey, Store, StoreUnavailable, Watch
+from sweep.policy import Decision, Outcome, decide
 
 log = logging.getLogger("altegio.alerts")
 

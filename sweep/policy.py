@@ -1,12 +1,7 @@
 """Which alert, if any, a watching channel should get about a licence. Pure: data in, decision out.
 
-Kinds of alert (AlertKey.kind), one per channel, location and licence period (the deactivation
-date, so a renewal starts afresh):
-
-    "days:<n>"       days left fell to n or fewer, for each n in ALERT_DAYS
-    "expired"        the deactivation date has passed
-    "inactive"       Altegio says the licence is not active
-    "snooze:<iso>"   the reminder when a snooze that ended at <iso> finds the licence still due
+Kinds of alert (handlers/alerts/kinds.py), one per channel, location and licence period (the
+deactivation date, so a renewal starts afresh).
 
 Only the most urgent kind that has not been sent is posted; the less urgent ones it makes
 redundant are recorded as covered by the same message, so a first sweep that finds a licence
@@ -20,25 +15,8 @@ from datetime import date, datetime
 from enum import Enum
 
 from api import License
-from handlers.ports import Watch
-
-EXPIRED = "expired"
-INACTIVE = "inactive"
-SNOOZE_PREFIX = "snooze:"
-
-
-def days_kind(threshold: int) -> str:
-    return f"days:{threshold}"
-
-
-def snooze_kind(until: datetime) -> str:
-    return SNOOZE_PREFIX + until.isoformat(timespec="seconds")
-
-
-def threshold_of(kind: str) -> int | None:
-    """The n of "days:<n>", else None."""
-    prefix, _, rest = kind.partition(":")
-    return int(rest) if prefix == "days" and rest.isdigit() else None
+from handlers.alerts.kinds import EXPIRED, INACTIVE, days_kind, snooze_kind
+from handlers.store import Watch
 
 
 class Outcome(Enum):

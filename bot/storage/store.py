@@ -1,4 +1,4 @@
-"""The SQL implementation of handlers.ports.Store.
+"""The SQL implementation of handlers.store.Store.
 
 Exactly-once guarantees come from single atomic statements, never from process memory: a claim is
 an INSERT that a primary key lets only one caller win, or an UPDATE whose WHERE clause only one
@@ -24,7 +24,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from handlers.ports import AlertKey, LinkedAccount, StoreUnavailable, Watch
+from handlers.store import AlertKey, LinkedAccount, StoreUnavailable, Watch
 
 from .crypto import InvalidToken, TokenCipher
 from .engine import READ_OPTIONS, WRITE_OPTIONS

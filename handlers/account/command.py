@@ -12,7 +12,7 @@ from handlers.account import messages
 from handlers.account.home import refresh_home
 from handlers.account.login import open_login_modal
 from handlers.deps import deps, team_of
-from handlers.ports import LinkedAccount
+from handlers.store import LinkedAccount
 
 HELP_WORDS = frozenset({"", "help", "-h", "--help", "?"})
 

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.account import messages
 from handlers.deps import deps, team_of
 from handlers.errors import describe
-from handlers.ports import LinkedAccount, StoreUnavailable, Watch
+from handlers.store import LinkedAccount, StoreUnavailable, Watch
 
 log = logging.getLogger("altegio.handlers")
 

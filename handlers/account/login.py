@@ -26,7 +26,7 @@ from handlers.account import messages
 from handlers.account.home import refresh_home
 from handlers.deps import deps, team_of
 from handlers.errors import UsageError, slack_error
-from handlers.ports import LinkedAccount, StoreUnavailable
+from handlers.store import LinkedAccount, StoreUnavailable
 
 log = logging.getLogger("altegio.handlers")
 

@@ -11,7 +11,7 @@ from api import InvalidCredentials
 from handlers import blocks
 from handlers.blocks import LOGIN_ACTION, Block
 from handlers.errors import describe
-from handlers.ports import LinkedAccount, Watch
+from handlers.store import LinkedAccount, Watch
 
 LOGIN_CALLBACK = "altegio_login"
 LOGOUT_ACTION = "altegio_logout"

@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 from api import License
 from handlers import blocks
-from handlers.alerts.policy import EXPIRED, INACTIVE, SNOOZE_PREFIX, threshold_of
+from handlers.alerts.kinds import EXPIRED, INACTIVE, SNOOZE_PREFIX, threshold_of
 from handlers.blocks import Block
-from handlers.ports import Watch
+from handlers.store import Watch
 
 SNOOZE_1D = "alert_snooze_1d"
 SNOOZE_7D = "alert_snooze_7d"

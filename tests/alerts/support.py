@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.app import handler_config
 from bot.sweeper import make_sweep_client
-from handlers.alerts.sweep import SweepSummary, sweep
+from sweep.alerts import SweepSummary, sweep
 from tests.bot_server import BotServer
 from tests.fakes import FakeSlack, SlackSender
 

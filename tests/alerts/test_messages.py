@@ -95,7 +95,7 @@ def test_after_a_click_the_alert_keeps_its_body_and_says_who_did_what() -> None:
 
 def test_a_long_watch_list_is_split_into_sections_of_at_most_3000_characters() -> None:
     now = datetime(2026, 3, 1, tzinfo=UTC)
-    from handlers.ports import Watch
+    from handlers.store import Watch
 
     rows = [
         messages.WatchRow(Watch("T", "C", i, "U", now), licence=make_licence(40, plan="P" * 80))

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from api import License
-from handlers.alerts.policy import Decision, Outcome, decide, due_kinds, snooze_kind
-from handlers.ports import Watch
+from handlers.store import Watch
+from sweep.policy import Decision, Outcome, decide, due_kinds, snooze_kind
 
 TODAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.storage import generate_key
-from handlers.ports import AlertKey, StoreUnavailable
+from handlers.store import AlertKey, StoreUnavailable
 from tests.alerts.support import OPS, SALES, alerts_in, command, run_sweep, text_of
 from tests.bot_server import BotServer
 from tests.fakes import TEAM_ID, FakeAltegio, FakeSlack, SlackSender
@@ -327,7 +327,7 @@ async def test_a_sweep_stopped_half_way_hands_everything_back_for_the_next(
     runtime = db_bot.runtime
     from bot.app import handler_config
     from bot.sweeper import make_sweep_client
-    from handlers.alerts.sweep import sweep
+    from sweep.alerts import sweep
 
     stopped = asyncio.run_coroutine_threadsafe(
         sweep(
@@ -377,7 +377,7 @@ async def test_the_database_failing_for_some_calls_skips_only_what_it_touched(
     bot = make_bot(altegio_rate_limit=50)
     from bot.app import handler_config
     from bot.sweeper import make_sweep_client
-    from handlers.alerts.sweep import bucket_of, lease_name, sweep
+    from sweep.alerts import bucket_of, lease_name, sweep
 
     ids = list(range(3001, 3031))
     lost_bucket = bucket_of(ids[0])

@@ -19,8 +19,8 @@ from api import AltegioClient, RedisRateLimiter, TokenBucket
 from bot.settings import load_settings
 from bot.storage import SqlStore, generate_key, open_store
 from bot.sweeper import make_sweep_client
-from handlers.alerts.sweep import SweepSummary, sweep
-from handlers.ports import HandlerConfig
+from handlers.config import HandlerConfig
+from sweep.alerts import SweepSummary, sweep
 from tests.alerts.support import OPS, SALES
 from tests.fakes import PARTNER_TOKEN, TEAM_ID, FakeAltegio, FakeSlack
 from tests.fakes.fixtures import settings_for

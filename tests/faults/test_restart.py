@@ -23,7 +23,7 @@ from bot.runtime import make_altegio_client
 from bot.settings import load_settings
 from bot.storage import generate_key, open_store
 from bot.sweeper import make_sweep_client
-from handlers.alerts.sweep import ALERT_LEASE_SECONDS, sweep
+from sweep.alerts import ALERT_LEASE_SECONDS, sweep
 from tests.fakes import TEAM_ID, FakeAltegio, FakeSlack
 from tests.fakes.fixtures import settings_for
 

@@ -13,7 +13,7 @@ from api.errors import PARTNER, AuthenticationError
 from handlers.account import messages
 from handlers.account.login import login_metadata, read_metadata
 from handlers.blocks import LOGIN_ACTION
-from handlers.ports import LinkedAccount, StoreUnavailable, Watch
+from handlers.store import LinkedAccount, StoreUnavailable, Watch
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TOKEN = "usr-0123456789abcdef"

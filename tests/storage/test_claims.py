@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from bot.storage.schema import alerts, deliveries, files
-from handlers.ports import AlertKey
+from handlers.store import AlertKey
 
 CONTENDERS = 12
 
@@ -174,7 +174,10 @@ async def test_complete_without_claim_records_the_alert(store) -> None:
 async def test_alert_keys_are_independent(store) -> None:
     later = PERIOD + timedelta(days=365)
     claims = [
-        key("days:30"), key("days:7"), key("days:30", period=later), key("days:30", channel="C2"),
+        key("days:30"),
+        key("days:7"),
+        key("days:30", period=later),
+        key("days:30", channel="C2"),
         AlertKey("T2", "C1", 4523464, PERIOD, "days:30"),
         AlertKey("T1", "C1", 1, PERIOD, "days:30"),
     ]

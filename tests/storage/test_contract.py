@@ -3,12 +3,13 @@
 import inspect
 
 from bot.storage import SqlStore
-from handlers.ports import Store
+from handlers.store import Store
 
 
 def _protocol_methods() -> list[str]:
     return [
-        name for name, value in vars(Store).items()
+        name
+        for name, value in vars(Store).items()
         if not name.startswith("_") and inspect.isfunction(value)
     ]
 
@@ -24,4 +25,3 @@ def test_every_protocol_method_is_implemented_with_its_signature() -> None:
         assert [(p.name, p.kind, p.default) for p in got.parameters.values()] == [
             (p.name, p.kind, p.default) for p in wanted.parameters.values()
         ], name
-

@@ -24,7 +24,7 @@ SCRIPT = """
 import asyncio, json, sys, time
 from datetime import date
 from bot.storage import open_store
-from handlers.ports import AlertKey
+from handlers.store import AlertKey
 
 async def main(url, key, name, start_at):
     time.sleep(max(0.0, start_at - time.time()))
@@ -49,8 +49,17 @@ async def _run_processes(url: str, key: str) -> list[dict]:
     start_at = time.time() + 2.0  # after every interpreter has imported SQLAlchemy
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", SCRIPT, url, key, f"U{i}", str(start_at),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
+            sys.executable,
+            "-c",
+            SCRIPT,
+            url,
+            key,
+            f"U{i}",
+            str(start_at),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
         )
         for i in range(PROCESSES)
     ]
