@@ -31,7 +31,6 @@ from api import AltegioClient
 from bot import logging as bot_logging
 from bot.settings import Settings
 from handlers.config import HandlerConfig
-from handlers.errors import register_fallbacks
 from handlers.store import Store
 
 log = logging.getLogger("altegio.bot")
@@ -111,7 +110,6 @@ def build_app(
     )
     app.use(Inject(altegio, store, handler_config(settings), http))
     handlers.register(app)
-    register_fallbacks(app)
     return app
 
 
@@ -145,6 +143,9 @@ class Inject(AsyncMiddleware):
         context["altegio"] = self._altegio
         context["store"] = self._store
         context["config"] = self._config
+        # Enterprise Grid org-wide installs may carry no team id; the org id keys their rows.
+        context["team"] = context.team_id or context.enterprise_id or ""
+        context["user"] = context.user_id or ""
         if self._http is not None and context.response_url:
             context["respond"] = PooledRespond(context.response_url, self._http)
         bot_logging.request_id.set(_request_id(req))

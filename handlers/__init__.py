@@ -1,14 +1,18 @@
-"""Slack listeners, one package per feature. `register(app)` wires them all."""
+"""Slack listeners, one package per feature. `register(app)` wires them all.
+
+Each feature's `register(listeners)` adds its listeners through `handlers.registry.Listeners`;
+CONTRIBUTING.md walks through adding one.
+"""
 
 from slack_bolt.async_app import AsyncApp
 
 
 def register(app: AsyncApp) -> None:
-    from handlers import account, alerts, errors, images, license, phone
+    from handlers import account, alerts, errors, fallbacks, images, license, phone
+    from handlers.registry import Listeners
 
-    errors.register(app)
-    account.register(app)
-    license.register(app)
-    alerts.register(app)
-    phone.register(app)
-    images.register(app)  # last: its catch-all `message` listener must not shadow others
+    app.error(errors.handle_error)
+    listeners = Listeners(app)
+    for feature in (account, license, alerts, phone, images):
+        feature.register(listeners)
+    fallbacks.register(listeners)  # last: they answer whatever no feature matched

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 Block = dict[str, Any]
+
+
+class Message(NamedTuple):
+    """A reply: the plain text Slack shows in notifications, and the blocks it shows in chat."""
+
+    text: str
+    blocks: list[Block] | None = None  # None: text only
+
 
 LOGIN_ACTION = "altegio_login"
 

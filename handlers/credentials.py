@@ -12,12 +12,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-from slack_bolt.context.async_context import AsyncBoltContext
-
 from api import AuthenticationError
 from api.errors import USER
-from handlers.deps import deps, team_of
+from handlers.config import HandlerConfig
 from handlers.errors import NotLinked, SessionEnded
+from handlers.store import Store
 
 log = logging.getLogger("altegio.handlers")
 
@@ -30,13 +29,14 @@ class Credential:
     source: Source
 
 
-async def credential_for(context: AsyncBoltContext, *, required: bool) -> Credential:
-    d = deps(context)
-    account = await d.store.get_account(team_of(context), context.user_id or "")
+async def credential_for(
+    store: Store, config: HandlerConfig, team: str, user: str, *, required: bool
+) -> Credential:
+    account = await store.get_account(team, user)
     if account is not None:
         return Credential(account.user_token, "session")
-    if d.config.service_user_token:
-        return Credential(d.config.service_user_token, "service")
+    if config.service_user_token:
+        return Credential(config.service_user_token, "service")
     if required:
         raise NotLinked()
     return Credential(None, "none")
@@ -44,23 +44,23 @@ async def credential_for(context: AsyncBoltContext, *, required: bool) -> Creden
 
 @asynccontextmanager
 async def acting_as(
-    context: AsyncBoltContext, *, required: bool = True
+    store: Store, config: HandlerConfig, team: str, user: str, *, required: bool = True
 ) -> AsyncIterator[Credential]:
     """Yield the user's credential; turn a refused user token into what it means."""
-    credential = await credential_for(context, required=required)
+    credential = await credential_for(store, config, team, user, required=required)
     try:
         yield credential
     except AuthenticationError as error:
         if error.token != USER:
             raise
-        await settle_refused_token(context, credential)
+        await settle_refused_token(store, team, user, credential)
         raise
 
 
-async def settle_refused_token(context: AsyncBoltContext, credential: Credential) -> None:
+async def settle_refused_token(store: Store, team: str, user: str, credential: Credential) -> None:
     """Raise what a 401 for `credential`'s user token means, forgetting a dead session."""
     if credential.source == "session":
-        await deps(context).store.forget_account(team_of(context), context.user_id or "")
+        await store.forget_account(team, user)
         log.info("forgot a session that Altegio refused")
         raise SessionEnded()
     if credential.source == "none":

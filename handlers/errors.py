@@ -1,18 +1,14 @@
 """One place that turns every error into one plain sentence, private to the user who acted.
 
-Listeners raise; `handle_error` (registered as the app's only error handler) answers. A listener
+Listeners raise; `handle_error` (the app's only error handler, also called by
+`handlers.registry.guarded`) answers. A listener
 that wants the sentence inline (one bad location among several) calls `describe`.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
@@ -31,8 +27,6 @@ from handlers import blocks
 from handlers.store import StoreUnavailable
 
 log = logging.getLogger("altegio.handlers")
-
-Listener = Callable[..., Awaitable[Any]]
 
 
 class UsageError(Exception):
@@ -124,25 +118,6 @@ def reply_blocks(error: BaseException) -> list[blocks.Block]:
     return blocks.login_prompt(text) if needs_login_button(error) else [blocks.section(text)]
 
 
-def guarded(listener: Listener) -> Listener:
-    """Answer a listener's error ourselves instead of letting it reach Bolt.
-
-    Bolt resets its ack when a listener raises; if that happens within its 10 ms ack poll,
-    Slack gets a 404 for a request that was in fact acknowledged. Every listener is
-    registered through this wrapper, so errors after the ack are answered here.
-    """
-
-    @functools.wraps(listener)  # Bolt injects arguments by the wrapped function's signature
-    async def run(**kwargs: Any) -> Any:
-        try:
-            return await listener(**kwargs)
-        except Exception as error:
-            await handle_error(error, kwargs["context"])
-            return None
-
-    return run
-
-
 async def handle_error(error: Exception, context: AsyncBoltContext) -> None:
     _log(error)
     text = describe(error)
@@ -179,24 +154,3 @@ def _log(error: Exception) -> None:
         log.warning("%s: %s", type(error).__name__, error)
     else:
         log.error("unhandled error", exc_info=error)
-
-
-def register(app: AsyncApp) -> None:
-    app.error(handle_error)
-
-
-async def acknowledge_only(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-    """A click no feature listens for: a link button, or a message from an older version.
-
-    Without an ack Bolt answers 404 and Slack shows the user a warning; there is nothing to do.
-    """
-    await ack()
-    actions = body.get("actions")
-    action = actions[0] if isinstance(actions, list) and actions else {}
-    action_id = action.get("action_id") if isinstance(action, dict) else None
-    log.info("ignored a click on %r", str(action_id)[:40])
-
-
-def register_fallbacks(app: AsyncApp) -> None:
-    """Listeners that must come after every feature's (Bolt runs the first that matches)."""
-    app.action(re.compile(""))(guarded(acknowledge_only))

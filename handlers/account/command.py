@@ -5,68 +5,77 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import input
 from handlers.account import messages
 from handlers.account.home import refresh_home
 from handlers.account.login import open_login_modal
-from handlers.deps import deps, team_of
-from handlers.store import LinkedAccount
-
-HELP_WORDS = frozenset({"", "help", "-h", "--help", "?"})
+from handlers.config import HandlerConfig
+from handlers.store import LinkedAccount, Store
 
 
 async def altegio_command(
     ack: AsyncAck,
     command: dict[str, Any],
     respond: AsyncRespond,
-    context: AsyncBoltContext,
     client: AsyncWebClient,
+    store: Store,
+    config: HandlerConfig,
+    team: str,
+    user: str,
 ) -> None:
     await ack()
     words = (command.get("text") or "").split()
     sub = words[0].lower() if words else ""
-    if sub in HELP_WORDS:
+    if sub in input.HELP_WORDS:
         await respond(text=messages.USAGE, response_type="ephemeral")
     elif sub == "login":
         await open_login_modal(
-            context, client, command["trigger_id"], response_url=command.get("response_url")
+            store,
+            team,
+            user,
+            client,
+            command["trigger_id"],
+            response_url=command.get("response_url"),
         )
     elif sub == "whoami":
-        account = await deps(context).store.get_account(team_of(context), context.user_id or "")
+        account = await store.get_account(team, user)
         await respond(
             text=messages.whoami_text(account),
-            blocks=messages.whoami(
-                account, service_account=bool(deps(context).config.service_user_token)
-            ),
+            blocks=messages.whoami(account, service_account=bool(config.service_user_token)),
             response_type="ephemeral",
         )
     elif sub == "logout":
-        forgotten, account = await forget(context)
+        forgotten, account = await forget(store, team, user)
         text = messages.logged_out(account) if forgotten else messages.NOT_LINKED_LOGOUT
         await respond(text=text, response_type="ephemeral")
         if forgotten:
-            await refresh_home(context, client)
+            await refresh_home(store, config, team, user, client)
     else:
         await respond(text=messages.unknown_subcommand(words[0]), response_type="ephemeral")
 
 
 async def logout_button(
-    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    store: Store,
+    config: HandlerConfig,
+    team: str,
+    user: str,
 ) -> None:
     """Log out from App Home or from a whoami reply."""
     await ack()
-    forgotten, account = await forget(context)
+    forgotten, account = await forget(store, team, user)
     if body.get("response_url"):
         text = messages.logged_out(account) if forgotten else messages.NOT_LINKED_LOGOUT
-        await context.respond(text=text, response_type="ephemeral", replace_original=True)
-    await refresh_home(context, client)
+        await respond(text=text, response_type="ephemeral", replace_original=True)
+    await refresh_home(store, config, team, user, client)
 
 
-async def forget(context: AsyncBoltContext) -> tuple[bool, LinkedAccount | None]:
+async def forget(store: Store, team: str, user: str) -> tuple[bool, LinkedAccount | None]:
     """Forget the user's session; the account it was (when readable) names it in the reply."""
-    store = deps(context).store
-    team, user = team_of(context), context.user_id or ""
     account = await store.get_account(team, user)
     return await store.forget_account(team, user), account

@@ -16,17 +16,16 @@ import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from api import AltegioError, InvalidCredentials
+from api import AltegioClient, AltegioError, InvalidCredentials
 from handlers.account import messages
 from handlers.account.home import refresh_home
-from handlers.deps import deps, team_of
+from handlers.config import HandlerConfig
 from handlers.errors import UsageError, slack_error
-from handlers.store import LinkedAccount, StoreUnavailable
+from handlers.store import LinkedAccount, Store, StoreUnavailable
 
 log = logging.getLogger("altegio.handlers")
 
@@ -54,14 +53,16 @@ def read_metadata(raw: str | None) -> tuple[str | None, bool]:
 
 
 async def open_login_modal(
-    context: AsyncBoltContext,
+    store: Store,
+    team: str,
+    user: str,
     client: AsyncWebClient,
     trigger_id: str,
     *,
     response_url: str | None,
     replace: bool = False,
 ) -> None:
-    current = await deps(context).store.get_account(team_of(context), context.user_id or "")
+    current = await store.get_account(team, user)
     view = messages.login_modal(login_metadata(response_url, replace=replace), current)
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
@@ -74,19 +75,31 @@ async def open_login_modal(
 
 
 async def login_button(
-    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    store: Store,
+    team: str,
+    user: str,
 ) -> None:
     """The "Link Altegio account" / "Log in" button, on a message or on App Home."""
     await ack()
     response_url = body.get("response_url")
     # A click on a message replaces that prompt with the confirmation; App Home has no message.
     await open_login_modal(
-        context, client, body["trigger_id"], response_url=response_url, replace=True
+        store, team, user, client, body["trigger_id"], response_url=response_url, replace=True
     )
 
 
 async def login_submission(
-    ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ack: AsyncAck,
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    altegio: AltegioClient,
+    store: Store,
+    config: HandlerConfig,
+    team: str,
+    user: str,
 ) -> None:
     started = time.monotonic()
     values = view.get("state", {}).get("values", {})
@@ -97,7 +110,7 @@ async def login_submission(
         await ack(response_action="errors", errors=incomplete)
         return
     try:
-        account = await _link(context, login, password, started)
+        account = await _link(altegio, store, team, user, login, password, started)
     except Exception as error:
         _log_refusal(error)
         await ack(response_action="errors", errors=messages.login_refusal(error))
@@ -105,21 +118,26 @@ async def login_submission(
     await ack()
     log.info("linked an Altegio account (Altegio user %s)", account.altegio_user_id)
     response_url, replace = read_metadata(view.get("private_metadata"))
-    await confirm_privately(context, client, account, response_url, replace=replace)
-    await refresh_home(context, client)
+    await confirm_privately(client, user, account, response_url, replace=replace)
+    await refresh_home(store, config, team, user, client)
 
 
 async def _link(
-    context: AsyncBoltContext, login: str, password: str, started: float
+    altegio: AltegioClient,
+    store: Store,
+    team: str,
+    user_id: str,
+    login: str,
+    password: str,
+    started: float,
 ) -> LinkedAccount:
-    d = deps(context)
     remaining = SUBMIT_BUDGET - SAVE_RESERVE - (time.monotonic() - started)
-    user = await asyncio.wait_for(d.altegio.authenticate(login, password), timeout=remaining)
+    user = await asyncio.wait_for(altegio.authenticate(login, password), timeout=remaining)
     remaining = max(0.2, SUBMIT_BUDGET - (time.monotonic() - started))
     return await asyncio.wait_for(
-        d.store.save_account(
-            team_of(context),
-            context.user_id or "",
+        store.save_account(
+            team,
+            user_id,
             altegio_user_id=user.id,
             name=user.name,
             login=login,
@@ -146,8 +164,8 @@ def _log_refusal(error: Exception) -> None:
 
 
 async def confirm_privately(
-    context: AsyncBoltContext,
     client: AsyncWebClient,
+    user: str,
     account: LinkedAccount,
     response_url: str | None,
     *,
@@ -165,4 +183,4 @@ async def confirm_privately(
             log.info("response_url refused the confirmation (HTTP %s)", sent.status_code)
         except Exception as error:  # expired or unreachable: the DM below still reaches them
             log.info("could not confirm through response_url: %s", type(error).__name__)
-    await client.chat_postMessage(channel=context.user_id or "", text=text)
+    await client.chat_postMessage(channel=user, text=text)

@@ -11,6 +11,7 @@ from api import InvalidCredentials
 from handlers import blocks
 from handlers.blocks import LOGIN_ACTION, Block
 from handlers.errors import describe
+from handlers.input import quote
 from handlers.store import LinkedAccount, Watch
 
 LOGIN_CALLBACK = "altegio_login"
@@ -32,7 +33,7 @@ USAGE = (
 
 
 def unknown_subcommand(word: str) -> str:
-    shown = blocks.escape(word.replace("`", "'")[:40])
+    shown = blocks.escape(quote(word))
     return f"`/altegio` has no `{shown}` command.\n\n{USAGE}"
 
 

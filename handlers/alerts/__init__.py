@@ -1,13 +1,13 @@
-"""Licence expiry alerts: watches (/license watch), the sweep that posts alerts, their buttons."""
+"""Licence expiry alerts: watches (/license watch) and the buttons on an alert.
 
-from slack_bolt.async_app import AsyncApp
+The sweep that posts the alerts is batch work, not a listener: it lives in the `sweep` package.
+"""
 
 from handlers.alerts import actions, messages
-from handlers.errors import guarded
+from handlers.registry import Listeners
 
 
-def register(app: AsyncApp) -> None:
-    app.action(messages.SNOOZE_1D)(guarded(actions.snooze))
-    app.action(messages.SNOOZE_7D)(guarded(actions.snooze))
-    app.action(messages.ACKNOWLEDGE)(guarded(actions.acknowledge))
-    app.action(messages.OPEN_ALTEGIO)(guarded(actions.open_altegio))
+def register(listeners: Listeners) -> None:
+    for button in (messages.SNOOZE_1D, messages.SNOOZE_7D, messages.ACKNOWLEDGE):
+        listeners.action(button, actions.on_click)
+    listeners.action(messages.OPEN_ALTEGIO, actions.open_altegio)

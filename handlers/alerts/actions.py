@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.alerts import messages
-from handlers.deps import deps, team_of
+from handlers.config import HandlerConfig
 from handlers.errors import UsageError
+from handlers.store import Store
 
 
 def _target(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str, int, Any]:
@@ -21,7 +21,7 @@ def _target(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str, int
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     if parsed is None or not channel or not ts:
-        raise UsageError("That button no longer matches an alert I can update.")
+        raise UsageError(messages.STALE_BUTTON)
     return channel, ts, parsed[0], parsed[1]
 
 
@@ -39,66 +39,46 @@ async def _update(
 
 
 def _not_watched(location_id: int) -> UsageError:
-    return UsageError(
-        f"This channel no longer watches location {location_id}, so there is nothing to change. "
-        f"`/license watch {location_id}` starts again."
-    )
+    return UsageError(messages.no_longer_watched(location_id))
 
 
-async def snooze(
+async def on_click(
     ack: AsyncAck,
     body: dict[str, Any],
     action: dict[str, Any],
     client: AsyncWebClient,
-    context: AsyncBoltContext,
+    store: Store,
+    config: HandlerConfig,
+    team: str,
+    user: str,
 ) -> None:
+    """Snooze (for the button's days) or acknowledge the watch, then show who did it."""
     await ack()
     channel, ts, location_id, period = _target(body, action)
-    d = deps(context)
-    user = context.user_id or ""
     now = datetime.now(UTC)
-    until = now + timedelta(days=messages.SNOOZE_DAYS[action["action_id"]])
-    if not await d.store.snooze_watch(
-        team_of(context), channel, location_id, until=until, user_id=user
-    ):
+    days = messages.SNOOZE_DAYS.get(action["action_id"])
+    if days is None:
+        done = await store.acknowledge_watch(
+            team, channel, location_id, period=period, user_id=user
+        )
+        status = messages.acknowledged_status(user, now)
+    else:
+        until = now + timedelta(days=days)
+        done = await store.snooze_watch(team, channel, location_id, until=until, user_id=user)
+        status = messages.snoozed_status(user, until, now)
+    if not done:
         raise _not_watched(location_id)
     new_blocks = messages.alert_after_click(
         (body.get("message") or {}).get("blocks") or [],
-        status=messages.snoozed_status(user, until, now),
+        status=status,
         location_id=location_id,
         period=period,
-        web_url=d.config.altegio_web_url,
-        acknowledged=False,
+        web_url=config.altegio_web_url,
+        acknowledged=days is None,
     )
     await _update(client, body, channel, ts, new_blocks)
 
 
-async def acknowledge(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    channel, ts, location_id, period = _target(body, action)
-    d = deps(context)
-    user = context.user_id or ""
-    if not await d.store.acknowledge_watch(
-        team_of(context), channel, location_id, period=period, user_id=user
-    ):
-        raise _not_watched(location_id)
-    new_blocks = messages.alert_after_click(
-        (body.get("message") or {}).get("blocks") or [],
-        status=messages.acknowledged_status(user, datetime.now(UTC)),
-        location_id=location_id,
-        period=period,
-        web_url=d.config.altegio_web_url,
-        acknowledged=True,
-    )
-    await _update(client, body, channel, ts, new_blocks)
-
-
-async def open_altegio(ack: AsyncAck, context: AsyncBoltContext) -> None:
+async def open_altegio(ack: AsyncAck) -> None:
     # A link button still sends Slack an interaction; answer it so the user sees no error.
     await ack()

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from api import License
 from handlers import blocks
 from handlers.alerts.kinds import EXPIRED, INACTIVE, SNOOZE_PREFIX, threshold_of
-from handlers.blocks import Block
+from handlers.blocks import Block, Message
+from handlers.input import quote
 from handlers.store import Watch
 
 SNOOZE_1D = "alert_snooze_1d"
@@ -184,6 +185,43 @@ def alert_after_click(
 # -- command replies -------------------------------------------------------------------------------
 
 
+WATCH_NEEDS_CHANNEL = "Licence watches belong to a channel: run this in the channel to alert."
+NO_SUCH_LOCATION = "Altegio has no such location."
+STALE_BUTTON = "That button no longer matches an alert I can update."
+
+
+def no_longer_watched(location_id: int) -> str:
+    return (
+        f"This channel no longer watches location {location_id}, so there is nothing to change. "
+        f"`/license watch {location_id}` starts again."
+    )
+
+
+def watching_takes_no_words() -> str:
+    return f"`/license watching` takes no more words.\n\n{WATCH_USAGE}"
+
+
+def takes_one_location(sub: str) -> str:
+    return (
+        f"`/license {sub}` takes one location id, like `/license {sub} 4523464`.\n\n{WATCH_USAGE}"
+    )
+
+
+def not_a_location_id(sub: str, word: str) -> str:
+    return (
+        f"`{quote(word)}` is not a location id: ids are whole numbers, "
+        f"like `/license {sub} 4523464`."
+    )
+
+
+def nothing_to_watch(location_id: int) -> str:
+    return f"Altegio has no location {location_id}, so there is nothing to watch."
+
+
+def not_watching(location_id: int, reason: str) -> str:
+    return f"Not watching location {location_id}: {reason}"
+
+
 def thresholds_phrase(alert_days: tuple[int, ...]) -> str:
     days = sorted(alert_days, reverse=True)
     if not days:
@@ -241,7 +279,11 @@ def watch_line(row: WatchRow, today: date, now: datetime) -> str:
     return " · ".join(parts)
 
 
-def watching_message(
+def watching_message(rows: list[WatchRow], today: date, now: datetime, *, more: int = 0) -> Message:
+    return Message(watching_text(rows, more=more), _watching_blocks(rows, today, now, more=more))
+
+
+def _watching_blocks(
     rows: list[WatchRow], today: date, now: datetime, *, more: int = 0
 ) -> list[Block]:
     if not rows:

@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 from api import ImageUpload
 from handlers import blocks
-from handlers.blocks import Block
+from handlers.blocks import Message
 from handlers.images.caption import Entity, Target
 
 RETRY_ACTION = "images_retry"
@@ -24,14 +24,34 @@ USAGE = (
     "and ids may be written `17`, `#17` or `id 17`."
 )
 
-Message = tuple[str, list[Block]]
+
+FILE_GONE = "Slack no longer has the file."
+NO_DOWNLOAD_LINK = "Slack gave me no link to download it."
+UPLOADER_NOT_LINKED = (
+    "the Altegio account that would upload it is not linked. Link it, then press Try again."
+)
+
+
+def files_info_failed(error: str | None) -> str:
+    return f"Slack would not describe the file ({error})."
+
+
+def not_jpeg_or_png(kind_name: str) -> str:
+    return f"Altegio takes JPEG and PNG images, and this is a {blocks.escape(kind_name)}."
+
+
+def mislabelled(declared: str, actual: str) -> str:
+    return (
+        f"Slack calls it a {declared} image, but it holds {actual} data; "
+        "save it again as a proper JPEG or PNG and share that."
+    )
 
 
 def usage_reply(problem: str) -> Message:
-    return f"{problem}\n\n{USAGE}", [
-        blocks.section(f":information_source: {problem}"),
-        blocks.section(USAGE),
-    ]
+    return Message(
+        f"{problem}\n\n{USAGE}",
+        [blocks.section(f":information_source: {problem}"), blocks.section(USAGE)],
+    )
 
 
 def login_prompt(file_names: list[str]) -> Message:
@@ -40,12 +60,12 @@ def login_prompt(file_names: list[str]) -> Message:
         f"To upload {what} to Altegio I need your Altegio account. "
         "Link it with the button (or `/altegio login`), then share the photo again."
     )
-    return text, blocks.login_prompt(text)
+    return Message(text, blocks.login_prompt(text))
 
 
 def already_handled(name: str) -> Message:
     text = f"`{_safe(name)}` has been uploaded to Altegio already (or is being uploaded now)."
-    return text, [blocks.context(f":information_source: {text}")]
+    return Message(text, [blocks.context(f":information_source: {text}")])
 
 
 def uploaded(
@@ -67,10 +87,9 @@ def uploaded(
     if link:
         details.append(f"<{link}|View the image>")
     details.append(f"Uploaded with <@{user_id}>'s Altegio account")
-    return text, [
-        blocks.section(f":{SUCCESS_EMOJI}: {text}"),
-        blocks.context(" · ".join(details)),
-    ]
+    return Message(
+        text, [blocks.section(f":{SUCCESS_EMOJI}: {text}"), blocks.context(" · ".join(details))]
+    )
 
 
 def failed(name: str, target: Target | None, reason: str, retry: RetryRequest | None) -> Message:
@@ -84,12 +103,14 @@ def failed(name: str, target: Target | None, reason: str, retry: RetryRequest | 
                 block_id="images_retry",
             )
         )
-    return text, out
+    return Message(text, out)
 
 
 def retried(user_id: str, original_text: str) -> Message:
     text = f"{original_text}\n<@{user_id}> tried again: see the reply below."
-    return text, [blocks.section(original_text), blocks.context(f"<@{user_id}> tried again.")]
+    return Message(
+        text, [blocks.section(original_text), blocks.context(f"<@{user_id}> tried again.")]
+    )
 
 
 def image_link(result: ImageUpload, web_url: str) -> str | None:

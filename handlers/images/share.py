@@ -11,18 +11,29 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
+from api import AltegioClient
+from handlers.config import HandlerConfig
 from handlers.credentials import credential_for
-from handlers.deps import deps, team_of
 from handlers.errors import NotLinked, UsageError, slack_error
 from handlers.images import messages
-from handlers.images.caption import CaptionError, Target, parse_caption
+from handlers.images.caption import CaptionError, parse_caption
 from handlers.images.download import Downloader
 from handlers.images.messages import RetryRequest
-from handlers.images.upload import Result, Share, file_name, react, reply, upload_file, whisper
+from handlers.images.upload import (
+    Result,
+    Share,
+    Uploader,
+    file_name,
+    react,
+    reply,
+    upload_file,
+    whisper,
+)
+from handlers.store import Store
 
 log = logging.getLogger("altegio.images")
 
@@ -39,7 +50,12 @@ class ImageShares:
         event: dict[str, Any],
         body: dict[str, Any],
         request: AsyncBoltRequest,
-        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        altegio: AltegioClient,
+        store: Store,
+        config: HandlerConfig,
+        team: str,
+        user: str,
     ) -> None:
         files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
         user_id = event.get("user")
@@ -56,47 +72,28 @@ class ImageShares:
         try:
             target = parse_caption(str(event.get("text") or ""))
         except CaptionError as problem:
-            if await self._first_delivery(context, body, request, share):
-                await reply(context, share, messages.usage_reply(str(problem)))
+            if await _first_delivery(store, team, body, request, share):
+                await reply(client, share, messages.usage_reply(str(problem)))
             return
         if target is None:
             log.debug("photo share %s: the caption is not for the bot", share.ts)
             return
-        if not await self._first_delivery(context, body, request, share):
+        if not await _first_delivery(store, team, body, request, share):
             return
         try:
-            await credential_for(context, required=True)
+            await credential_for(store, config, team, user, required=True)
         except NotLinked:
             text, prompt = messages.login_prompt([file_name(f) for f in files])
-            await whisper(context, share, text, prompt)
+            await whisper(client, share, text, prompt)
             return
-        await self.upload_all(context, share, target, files[:MAX_FILES_PER_SHARE])
-
-    async def upload_all(
-        self, context: AsyncBoltContext, share: Share, target: Target, files: list[dict[str, Any]]
-    ) -> list[Result]:
+        up = Uploader(client, altegio, store, config, team, self.downloader)
         results = []
-        for file in files:
-            result = await upload_file(context, self.downloader, share, target, file)
+        for file in files[:MAX_FILES_PER_SHARE]:
+            result = await upload_file(up, share, target, file)
             if result is Result.SKIPPED:
-                await reply(context, share, messages.already_handled(file_name(file)))
+                await reply(client, share, messages.already_handled(file_name(file)))
             results.append(result)
-        await react(context, share, results)
-        return results
-
-    async def _first_delivery(
-        self,
-        context: AsyncBoltContext,
-        body: dict[str, Any],
-        request: AsyncBoltRequest,
-        share: Share,
-    ) -> bool:
-        key = str(body.get("event_id") or f"{share.channel_id}:{share.ts}")
-        if await deps(context).store.claim_delivery(team_of(context), key):
-            return True
-        retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
-        log.info("photo share %s was handled already (retry %s): skipped", key, retry)
-        return False
+        await react(client, share, results)
 
     async def on_retry(
         self,
@@ -104,15 +101,20 @@ class ImageShares:
         action: dict[str, Any],
         body: dict[str, Any],
         respond: AsyncRespond,
-        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        altegio: AltegioClient,
+        store: Store,
+        config: HandlerConfig,
+        team: str,
+        user: str,
     ) -> None:
         await ack()
         wanted = RetryRequest.decode(action.get("value"))
         if wanted is None:
             raise UsageError("This button no longer works. Share the photo again, please.")
-        await credential_for(context, required=True)  # not linked: the error handler says so
+        await credential_for(store, config, team, user, required=True)  # not linked: error handler
         try:
-            info = await context.client.files_info(file=wanted.file_id)  # type: ignore[union-attr]
+            info = await client.files_info(file=wanted.file_id)
         except SlackApiError as exc:
             if slack_error(exc) == "file_not_found":
                 raise UsageError(
@@ -123,16 +125,17 @@ class ImageShares:
             channel_id=wanted.channel_id,
             ts=wanted.ts,
             thread_ts=wanted.thread_ts,
-            user_id=context.user_id or "",
+            user_id=user,
         )
-        result = await upload_file(context, self.downloader, share, wanted.target, info["file"])
+        up = Uploader(client, altegio, store, config, team, self.downloader)
+        result = await upload_file(up, share, wanted.target, info["file"])
         if result is Result.SKIPPED:
             text, notice = messages.already_handled(file_name(info["file"]))
             await respond(
                 text=text, blocks=notice, response_type="ephemeral", replace_original=False
             )
             return
-        await react(context, share, [result])
+        await react(client, share, [result])
         # The old button would start yet another attempt; leave the message, drop the button.
         original = _first_section_text(body.get("message") or {})
         text, note = messages.retried(share.user_id, original)
@@ -142,7 +145,18 @@ class ImageShares:
             log.warning("could not update the message with the Try again button")
 
 
-async def ignore(context: AsyncBoltContext) -> None:
+async def _first_delivery(
+    store: Store, team: str, body: dict[str, Any], request: AsyncBoltRequest, share: Share
+) -> bool:
+    key = str(body.get("event_id") or f"{share.channel_id}:{share.ts}")
+    if await store.claim_delivery(team, key):
+        return True
+    retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
+    log.info("photo share %s was handled already (retry %s): skipped", key, retry)
+    return False
+
+
+async def ignore() -> None:
     """Events the feature hears but has nothing to do with (acknowledged by Bolt)."""
 
 

@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from api import AltegioError, NotFound
+from api import AltegioClient, AltegioError, ImageUpload, NotFound
 from handlers import blocks
+from handlers.blocks import Message
+from handlers.config import HandlerConfig
 from handlers.credentials import acting_as
-from handlers.deps import deps, team_of
 from handlers.errors import NotLinked, SessionEnded, describe, reply_blocks, slack_error
 from handlers.images import messages
 from handlers.images.caption import Target
@@ -34,6 +35,7 @@ from handlers.images.download import (
     too_large,
 )
 from handlers.images.messages import RetryRequest
+from handlers.store import Store
 
 log = logging.getLogger("altegio.images")
 
@@ -56,59 +58,93 @@ def file_name(file: Mapping[str, Any]) -> str:
     return str(file.get("name") or file.get("title") or file.get("id") or "photo")
 
 
+@dataclass(frozen=True)
+class Uploader:
+    """Everything an upload touches, for one request: Slack, Altegio, the store, the settings."""
+
+    client: AsyncWebClient
+    altegio: AltegioClient
+    store: Store
+    config: HandlerConfig
+    team: str
+    downloader: Downloader
+
+
+class _Refused(Exception):
+    """A file that will not be uploaded; the sentence goes in the thread."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
+
+
 async def upload_file(
-    context: AsyncBoltContext,
-    downloader: Downloader,
-    share: Share,
-    target: Target,
-    file: Mapping[str, Any],
+    up: Uploader, share: Share, target: Target, file: Mapping[str, Any]
 ) -> Result:
-    d = deps(context)
-    team = team_of(context)
-    file_id = str(file.get("id") or "")
+    """Check the file, claim it, transfer it to Altegio, and report the outcome in the thread."""
     name = file_name(file)
-    retry = RetryRequest(
-        file_id=file_id,
-        channel_id=share.channel_id,
-        ts=share.ts,
-        thread_ts=share.thread_ts,
-        entity=target.entity,
-        entity_id=target.entity_id,
-        location_id=target.location_id,
-    )
-
-    async def refuse(reason: str, *, retryable: bool) -> Result:
-        await reply(
-            context, share, messages.failed(name, target, reason, retry if retryable else None)
-        )
-        return Result.FAILED
-
     try:
-        file = await _details(context, file)
+        file, kind, url = await _check(up, file)
+        if not await _claim(up, str(file.get("id") or "")):
+            return Result.SKIPPED
+        result = await _transfer(up, share, target, file, name, kind, url)
+    except _Refused as refused:
+        retry = _retry_request(share, target, file) if refused.retryable else None
+        await reply(up.client, share, messages.failed(name, target, str(refused), retry))
+        return Result.FAILED
+    await reply(
+        up.client,
+        share,
+        messages.uploaded(
+            name, target, result, user_id=share.user_id, web_url=up.config.altegio_web_url
+        ),
+    )
+    return Result.UPLOADED
+
+
+async def _check(up: Uploader, file: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, str]:
+    """The full file object, its image type and download link, or _Refused saying why not."""
+    file_id = str(file.get("id") or "")
+    try:
+        file = await _details(up.client, file)
     except SlackApiError as exc:
         error = slack_error(exc)
         log.warning("files.info failed for %s: %s", file_id, error)
         if error == "file_not_found":
-            return await refuse("Slack no longer has the file.", retryable=False)
-        return await refuse(f"Slack would not describe the file ({error}).", retryable=True)
-
+            raise _Refused(messages.FILE_GONE, retryable=False) from None
+        raise _Refused(messages.files_info_failed(error), retryable=True) from None
     kind = metadata_type(file)
     if kind is None:
-        kind_name = blocks.escape(str(file.get("pretty_type") or file.get("filetype") or "file"))
-        return await refuse(
-            f"Altegio takes JPEG and PNG images, and this is a {kind_name}.", retryable=False
-        )
-    limit = d.config.max_image_bytes
+        kind_name = str(file.get("pretty_type") or file.get("filetype") or "file")
+        raise _Refused(messages.not_jpeg_or_png(kind_name), retryable=False)
+    limit = up.config.max_image_bytes
     size = file.get("size")
     if isinstance(size, int) and size > limit:
-        return await refuse(str(too_large(size, limit)), retryable=False)
+        raise _Refused(str(too_large(size, limit)), retryable=False)
     url = str(file.get("url_private_download") or file.get("url_private") or "")
     if not url:
-        return await refuse("Slack gave me no link to download it.", retryable=False)
+        raise _Refused(messages.NO_DOWNLOAD_LINK, retryable=False)
+    return file, kind, url
 
-    if not await d.store.claim_file(team, file_id):
-        log.info("file %s is uploaded already or being uploaded: skipped", file_id)
-        return Result.SKIPPED
+
+async def _claim(up: Uploader, file_id: str) -> bool:
+    if await up.store.claim_file(up.team, file_id):
+        return True
+    log.info("file %s is uploaded already or being uploaded: skipped", file_id)
+    return False
+
+
+async def _transfer(
+    up: Uploader,
+    share: Share,
+    target: Target,
+    file: Mapping[str, Any],
+    name: str,
+    kind: str,
+    url: str,
+) -> ImageUpload:
+    """Download from Slack and upload to Altegio; record the outcome of the claim either way."""
+    file_id = str(file.get("id") or "")
     log.info(
         "uploading file %s as %s %s at location %s",
         file_id,
@@ -118,19 +154,18 @@ async def upload_file(
         extra={"location_id": target.location_id},
     )
     try:
-        content, sniffed = await downloader.fetch(
+        content, sniffed = await up.downloader.fetch(
             url,
-            token=context.client.token if context.client else None,
-            trusted_hosts=d.config.slack_hosts,
-            max_bytes=limit,
+            token=up.client.token,
+            trusted_hosts=up.config.slack_hosts,
+            max_bytes=up.config.max_image_bytes,
         )
         if sniffed != kind:
-            raise NotAnImage(
-                f"Slack calls it a {NAMES[kind]} image, but it holds {NAMES[sniffed]} data; "
-                "save it again as a proper JPEG or PNG and share that."
-            )
-        async with acting_as(context, required=True) as credential:
-            result = await d.altegio.upload_image(
+            raise NotAnImage(messages.mislabelled(NAMES[kind], NAMES[sniffed]))
+        async with acting_as(
+            up.store, up.config, up.team, share.user_id, required=True
+        ) as credential:
+            result = await up.altegio.upload_image(
                 target.entity,
                 company_id=target.location_id,
                 entity_id=target.entity_id,
@@ -140,36 +175,36 @@ async def upload_file(
                 user_token=credential.token,
             )
     except DownloadError as exc:
-        await _finish(context, file_id, ok=False, detail=exc.code)
-        return await refuse(str(exc), retryable=exc.retryable)
+        await _finish(up, file_id, ok=False, detail=exc.code)
+        raise _Refused(str(exc), retryable=exc.retryable) from None
     except (NotLinked, SessionEnded) as exc:
-        await _finish(context, file_id, ok=False, detail="not linked")
-        await whisper(context, share, describe(exc), reply_blocks(exc))
-        return await refuse(
-            "the Altegio account that would upload it is not linked. "
-            "Link it, then press Try again.",
-            retryable=True,
-        )
+        await _finish(up, file_id, ok=False, detail="not linked")
+        await whisper(up.client, share, describe(exc), reply_blocks(exc))
+        raise _Refused(messages.UPLOADER_NOT_LINKED, retryable=True) from None
     except AltegioError as exc:
-        await _finish(context, file_id, ok=False, detail=type(exc).__name__)
+        await _finish(up, file_id, ok=False, detail=type(exc).__name__)
         log.warning("upload of %s refused: %s %s", file_id, type(exc).__name__, exc.status)
-        return await refuse(altegio_reason(exc, target), retryable=True)
+        raise _Refused(altegio_reason(exc, target), retryable=True) from None
     except Exception as exc:
-        await _finish(context, file_id, ok=False, detail=type(exc).__name__)
+        await _finish(up, file_id, ok=False, detail=type(exc).__name__)
         log.exception("upload of %s failed", file_id)
-        return await refuse(describe(exc), retryable=True)
-
+        raise _Refused(describe(exc), retryable=True) from None
     group_id = result.image_group.id if result.image_group else None
-    await _finish(context, file_id, ok=True, detail=f"image group {group_id}")
+    await _finish(up, file_id, ok=True, detail=f"image group {group_id}")
     log.info("file %s uploaded: image group %s, bound %s", file_id, group_id, result.image_binded)
-    await reply(
-        context,
-        share,
-        messages.uploaded(
-            name, target, result, user_id=share.user_id, web_url=d.config.altegio_web_url
-        ),
+    return result
+
+
+def _retry_request(share: Share, target: Target, file: Mapping[str, Any]) -> RetryRequest:
+    return RetryRequest(
+        file_id=str(file.get("id") or ""),
+        channel_id=share.channel_id,
+        ts=share.ts,
+        thread_ts=share.thread_ts,
+        entity=target.entity,
+        entity_id=target.entity_id,
+        location_id=target.location_id,
     )
-    return Result.UPLOADED
 
 
 def altegio_reason(error: AltegioError, target: Target) -> str:
@@ -188,31 +223,31 @@ def upload_filename(name: str, content_type: str) -> str:
     return stem if stem.lower().endswith(extensions) else stem + extensions[0]
 
 
-async def _details(context: AsyncBoltContext, file: Mapping[str, Any]) -> Mapping[str, Any]:
+async def _details(client: AsyncWebClient, file: Mapping[str, Any]) -> Mapping[str, Any]:
     """The full file object; events may carry only a stub that says to ask files.info."""
     complete = (
         file.get("file_access") != "check_file_info"
         and file.get("url_private_download")
         and (file.get("mimetype") or file.get("filetype"))
     )
-    if complete or context.client is None:
+    if complete:
         return file
-    response = await context.client.files_info(file=str(file.get("id")))
+    response = await client.files_info(file=str(file.get("id")))
     details = response.get("file")
     return details if isinstance(details, dict) else file
 
 
-async def _finish(context: AsyncBoltContext, file_id: str, *, ok: bool, detail: str) -> None:
+async def _finish(up: Uploader, file_id: str, *, ok: bool, detail: str) -> None:
     try:
-        await deps(context).store.finish_file(team_of(context), file_id, ok=ok, detail=detail)
+        await up.store.finish_file(up.team, file_id, ok=ok, detail=detail)
     except Exception:  # the lease expires on its own, so the file can be tried again later
         log.exception("could not record the outcome for file %s", file_id)
 
 
-async def reply(context: AsyncBoltContext, share: Share, message: messages.Message) -> None:
+async def reply(client: AsyncWebClient, share: Share, message: Message) -> None:
     text, body = message
     try:
-        await context.client.chat_postMessage(  # type: ignore[union-attr]
+        await client.chat_postMessage(
             channel=share.channel_id,
             thread_ts=share.thread_ts,
             text=text,
@@ -225,11 +260,11 @@ async def reply(context: AsyncBoltContext, share: Share, message: messages.Messa
 
 
 async def whisper(
-    context: AsyncBoltContext, share: Share, text: str, body: list[blocks.Block]
+    client: AsyncWebClient, share: Share, text: str, body: list[blocks.Block]
 ) -> None:
     """A note only the acting user sees, beside the share."""
     try:
-        await context.client.chat_postEphemeral(  # type: ignore[union-attr]
+        await client.chat_postEphemeral(
             channel=share.channel_id,
             user=share.user_id,
             text=text,
@@ -240,7 +275,7 @@ async def whisper(
         log.warning("could not send a private note: %s", slack_error(exc))
 
 
-async def react(context: AsyncBoltContext, share: Share, results: list[Result]) -> None:
+async def react(client: AsyncWebClient, share: Share, results: list[Result]) -> None:
     names = []
     if Result.UPLOADED in results:
         names.append(messages.SUCCESS_EMOJI)
@@ -248,9 +283,7 @@ async def react(context: AsyncBoltContext, share: Share, results: list[Result]) 
         names.append(messages.FAILURE_EMOJI)
     for name in names:
         try:
-            await context.client.reactions_add(  # type: ignore[union-attr]
-                channel=share.channel_id, timestamp=share.ts, name=name
-            )
+            await client.reactions_add(channel=share.channel_id, timestamp=share.ts, name=name)
         except SlackApiError as exc:
             if slack_error(exc) != "already_reacted":
                 log.warning("could not react to the share: %s", slack_error(exc))

@@ -1,8 +1,6 @@
-from slack_bolt.async_app import AsyncApp
-
-from handlers.errors import guarded
 from handlers.license.command import license_command
+from handlers.registry import Listeners
 
 
-def register(app: AsyncApp) -> None:
-    app.command("/license")(guarded(license_command))
+def register(listeners: Listeners) -> None:
+    listeners.command("/license", license_command)

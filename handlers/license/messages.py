@@ -6,7 +6,8 @@ from datetime import date
 
 from api import License
 from handlers import blocks
-from handlers.blocks import Block
+from handlers.blocks import Block, Message
+from handlers.input import quote
 
 USAGE = (
     "*Usage*\n"
@@ -61,7 +62,33 @@ def failure_card(location_id: int, sentence: str) -> list[Block]:
     return [blocks.section(f"*Location {location_id}* · :x: {sentence}")]
 
 
-def license_message(cards: list[list[Block]]) -> list[Block]:
+def not_a_location_id(word: str) -> str:
+    return (
+        f"`{quote(word)}` is not a location id: ids are whole numbers, "
+        f"like `/license 4523464`.\n\n{USAGE}"
+    )
+
+
+def too_many_locations(count: int, most: int) -> str:
+    return f"That is {count} locations; ask for {most} at most at once."
+
+
+def no_such_location(location_id: int) -> str:
+    return f"Altegio has no location {location_id}."
+
+
+def license_message(
+    results: list[License | tuple[int, str]], today: date, alert_days: tuple[int, ...]
+) -> Message:
+    """One card per location: its licence, or the sentence saying why it is missing."""
+    cards = [
+        license_card(r, today, alert_days) if isinstance(r, License) else failure_card(*r)
+        for r in results
+    ]
+    return Message(fallback_text(results), _join(cards))
+
+
+def _join(cards: list[list[Block]]) -> list[Block]:
     out: list[Block] = []
     for i, card in enumerate(cards):
         if i:

@@ -1,8 +1,6 @@
-from slack_bolt.async_app import AsyncApp
-
-from handlers.errors import guarded
 from handlers.phone.command import phone_command
+from handlers.registry import Listeners
 
 
-def register(app: AsyncApp) -> None:
-    app.command("/phone")(guarded(phone_command))
+def register(listeners: Listeners) -> None:
+    listeners.command("/phone", phone_command)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from handlers import blocks
-from handlers.blocks import Block
+from handlers.blocks import Block, Message
+from handlers.input import quote
 from handlers.phone.parsing import ParsedPhone
 
 USAGE = (
@@ -13,8 +14,12 @@ USAGE = (
 
 
 def not_a_number(text: str) -> str:
-    shown = blocks.escape(text.replace("`", "'")[:40])
+    shown = blocks.escape(quote(text))
     return f"`{shown}` doesn't look like a phone number.\n\n{USAGE}"
+
+
+def phone_message(phone: ParsedPhone, accepted: bool) -> Message:
+    return Message(fallback(phone, accepted), phone_card(phone, accepted))
 
 
 def phone_card(phone: ParsedPhone, accepted: bool) -> list[Block]:

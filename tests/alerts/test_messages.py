@@ -101,7 +101,7 @@ def test_a_long_watch_list_is_split_into_sections_of_at_most_3000_characters() -
         messages.WatchRow(Watch("T", "C", i, "U", now), licence=make_licence(40, plan="P" * 80))
         for i in range(1, 41)
     ]
-    blocks = messages.watching_message(rows, TODAY, now, more=3)
+    blocks = messages.watching_message(rows, TODAY, now, more=3).blocks
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
     assert "43 locations" in blocks[0]["text"]["text"]
     assert "3 more" in blocks[-1]["elements"][0]["text"]

@@ -1,0 +1,26 @@
+"""What several commands read from the user's text the same way: help words, location ids, and
+how user text is quoted back inside a reply."""
+
+from __future__ import annotations
+
+HELP_WORDS = frozenset({"", "help", "-h", "--help", "?"})
+MAX_ID_DIGITS = 12
+
+
+def asks_for_help(text: str) -> bool:
+    """True for an empty command or one whose first word asks for help."""
+    words = text.split()
+    return not words or words[0].lower() in HELP_WORDS
+
+
+def location_id(word: str) -> int | None:
+    """A location id typed as a word ("4523464", "4523464,"), or None if it is not one."""
+    cleaned = word.strip(",;")
+    if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > MAX_ID_DIGITS:
+        return None
+    return int(cleaned) or None
+
+
+def quote(text: str) -> str:
+    """User text shown back inside `code`: no backticks to break out of it, and short."""
+    return text.replace("`", "'")[:40]

@@ -1,0 +1,72 @@
+"""The one way to register a listener: `Listeners(app)`, then `.command`, `.action`, `.view`,
+`.event` or `.message`. Every listener goes through `guarded`, so none can skip it.
+
+A listener declares the arguments it uses by name; Bolt passes each one (see `bot/app.py`'s
+`Inject` for the bot's own): `altegio` (api.AltegioClient), `store` (handlers.store.Store),
+`config` (handlers.config.HandlerConfig), `team` and `user` (ids, "" when Slack sent none), and
+Bolt's own: `ack`, `respond`, `client`, `body`, `command`, `action`, `view`, `event`,
+`channel_id`, `context`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.errors import handle_error
+
+Listener = Callable[..., Awaitable[Any]]
+Constraint = str | re.Pattern[str] | dict[str, Any]
+
+
+def guarded(listener: Listener) -> Listener:
+    """Answer a listener's error ourselves instead of letting it reach Bolt.
+
+    Bolt resets its ack when a listener raises; if that happens within its 10 ms ack poll,
+    Slack gets a 404 for a request that was in fact acknowledged. So errors after the ack are
+    answered here, by the same handler Bolt would use.
+    """
+    names = [n for n in inspect.getfullargspec(listener).args if n not in ("self", "cls")]
+    wants_context = "context" in names
+
+    async def run(**kwargs: Any) -> Any:
+        context = kwargs["context"] if wants_context else kwargs.pop("context")
+        try:
+            return await listener(**kwargs)
+        except Exception as error:
+            await handle_error(error, context)
+            return None
+
+    # Bolt passes the arguments a listener's signature names; answering an error needs
+    # `context` even when the listener itself does not ask for it.
+    wanted = names if wants_context else [*names, "context"]
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in wanted]
+    )
+    run.__name__ = run.__qualname__ = getattr(listener, "__name__", "listener")
+    return run
+
+
+class Listeners:
+    """Registers one feature's listeners on the app, each behind `guarded`."""
+
+    def __init__(self, app: AsyncApp) -> None:
+        self._app = app
+
+    def command(self, name: str, listener: Listener) -> None:
+        self._app.command(name)(guarded(listener))
+
+    def action(self, constraint: Constraint, listener: Listener) -> None:
+        self._app.action(constraint)(guarded(listener))
+
+    def view(self, callback_id: Constraint, listener: Listener) -> None:
+        self._app.view(callback_id)(guarded(listener))
+
+    def event(self, constraint: str | dict[str, Any], listener: Listener) -> None:
+        """`constraint` names what the listener handles ({"type": ..., "subtype": ...}): Bolt
+        runs the first listener that matches, so a listener must match only what it handles."""
+        self._app.event(constraint)(guarded(listener))
