@@ -150,6 +150,7 @@ class Inject(AsyncMiddleware):
             context["respond"] = PooledRespond(context.response_url, self._http)
         bot_logging.request_id.set(_request_id(req))
         bot_logging.slack_user.set(context.user_id or "-")
+        bot_logging.workspace.set(context.team_id or context.enterprise_id or "-")
         return await next()
 
 

@@ -33,7 +33,7 @@ def _settings() -> Settings:
         )
         if s is not None
     ]
-    bot_logging.configure(settings.log_level, secrets)
+    bot_logging.configure(settings.log_level, secrets, fmt=settings.log_format)
     return settings
 
 

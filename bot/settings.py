@@ -44,6 +44,11 @@ HELP: dict[str, str] = {
     "not_found_cache_ttl": "seconds, a number of 0 or more",
     "max_image_bytes": "a size in bytes, a whole number above 0",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "log_format": "text (the default) or json, one JSON object per line",
+    "altegio_sandbox": "1 to run against the built-in sandbox Altegio instead, or 0",
+    "metrics_token": "a bearer token GET /metrics must carry, or empty for none",
+    "metrics_port": "the port `alerts --every` serves /metrics on, a whole number from 1 to 65535",
+    "metrics_textfile": "a file path the alert sweep writes its metrics to (node_exporter)",
 }
 
 
@@ -60,6 +65,7 @@ class Settings(BaseSettings):
 
     # Altegio
     altegio_partner_token: SecretStr
+    altegio_sandbox: bool = False
     altegio_user_token: SecretStr | None = None
     altegio_api_url: str = "https://api.alteg.io/api/v1"
     altegio_web_url: str = "https://app.alteg.io"
@@ -73,6 +79,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     port: int = Field(3000, ge=1, le=65535)
     log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_token: SecretStr | None = None
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    metrics_textfile: str | None = None
 
     # Behaviour
     alert_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)
@@ -103,8 +113,20 @@ class Settings(BaseSettings):
                 raise ValueError("unknown level")
         return value
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in {"text", "json"}:
+                raise ValueError("unknown format")
+        return value
+
     @field_validator(
         "slack_app_token",
+        "metrics_token",
+        "metrics_port",
+        "metrics_textfile",
         "altegio_user_token",
         "bot_encryption_key",
         "redis_url",
@@ -149,9 +171,27 @@ def _describe(error: ValidationError) -> str:
 def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
     """Read settings, raising SettingsError with one paragraph of advice when they are wrong."""
     try:
+        if "altegio_partner_token" not in overrides and _SandboxFlag(_env_file=env_file).on:  # type: ignore[call-arg]
+            # The sandbox has a partner token of its own: the operator needs none.
+            from bot.sandbox import PARTNER_TOKEN
+
+            overrides = {**overrides, "altegio_partner_token": PARTNER_TOKEN}
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
+
+
+class _SandboxFlag(BaseSettings):
+    """ALTEGIO_SANDBOX alone, read first: it decides whether a partner token is required."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+    altegio_sandbox: bool = False
+
+    @property
+    def on(self) -> bool:
+        return self.altegio_sandbox
 
 
 def exit_with(error: SettingsError) -> None:
