@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -49,6 +49,7 @@ _ENTITIES = {"master": "master", "team_member": "master", "service": "service"}
 
 Entity = Literal["master", "service"]
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 Token = str | SecretStr | None
 
 
@@ -157,6 +158,19 @@ def _token_refused(message: str, *, user_token_sent: bool) -> TokenKind:
     return USER if user_token_sent else PARTNER
 
 
+class CallObserver(Protocol):
+    """Told of every HTTP attempt and cache lookup, e.g. to count them; must not raise or block.
+
+    `endpoint` is the path without ids ("license", "images/master"); `status` is None when no
+    answer came. A lookup answered without a fetch of its own (cached, or joining one in
+    flight) is a hit.
+    """
+
+    def on_call(self, endpoint: str, status: int | None, seconds: float) -> None: ...
+
+    def on_cache(self, cache: str, hit: bool) -> None: ...
+
+
 class AltegioClient:
     """One per process. Safe for any number of concurrent callers on one event loop."""
 
@@ -181,6 +195,7 @@ class AltegioClient:
         retry_after_cap: float = 30.0,
         cache_size: int = 10_000,
         sleep: Callable[[float], Awaitable[Any]] | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         partner = _reveal(partner_token)
         if partner is None:
@@ -199,6 +214,7 @@ class AltegioClient:
         self.retry_after_cap = float(retry_after_cap)
         self.upstream_calls = 0
         self._sleep = sleep if sleep is not None else asyncio.sleep
+        self._observer = observer
         self._random = random.Random()  # noqa: S311 - jitter, not security
         if limiter is None:
             limiter = (
@@ -267,7 +283,7 @@ class AltegioClient:
                 data = {**data, "salon_id": location_id}
             return _model(License, data, "licence")
 
-        return await self._licenses.get(key, fetch)
+        return await self._cached("licence", self._licenses, key, fetch)
 
     async def validate_phone(self, phone: str) -> PhoneValidation:
         """Altegio's verdict on a phone number such as "+442079460958".
@@ -291,7 +307,7 @@ class AltegioClient:
                 data = {"is_valid": data}
             return _model(PhoneValidation, data, "phone check")
 
-        return await self._phones.get(text, fetch)
+        return await self._cached("phone", self._phones, text, fetch)
 
     async def authenticate(self, login: str, password: str) -> AltegioUser:
         """Exchange a login (e-mail or phone) and password for the user's token."""
@@ -335,6 +351,23 @@ class AltegioClient:
         return _model(ImageUpload, data, "image upload")
 
     # ----------------------------------------------------------------- plumbing
+
+    async def _cached(
+        self, name: str, cache: SingleFlightCache[T], key: Any, fetch: Callable[[], Awaitable[T]]
+    ) -> T:
+        if self._observer is None:
+            return await cache.get(key, fetch)
+        fetched = False
+
+        async def counted() -> T:
+            nonlocal fetched
+            fetched = True
+            return await fetch()
+
+        try:
+            return await cache.get(key, counted)
+        finally:
+            self._observer.on_cache(name, not fetched)
 
     def _headers(self, user_token: str | None, *, json_content: bool) -> dict[str, str]:
         authorization = f"Bearer {self._partner.get_secret_value()}"
@@ -458,6 +491,8 @@ class AltegioClient:
             else:
                 status = response.status_code
                 elapsed = (time.perf_counter() - started) * 1000
+                if self._observer is not None:
+                    self._observer.on_call(_endpoint(path), status, elapsed / 1000)
                 log.log(
                     logging.WARNING if status >= 500 or status == 429 else logging.INFO,
                     "altegio %s %s -> %s in %.0f ms", method, log_path, status, elapsed,
@@ -478,6 +513,8 @@ class AltegioClient:
                 return response
 
             elapsed = (time.perf_counter() - started) * 1000
+            if self._observer is not None:
+                self._observer.on_call(_endpoint(path), None, elapsed / 1000)
             log.warning(
                 "altegio %s %s failed in %.0f ms: %s", method, log_path, elapsed, error.message,
                 extra={**fields, "status": None, "latency_ms": round(elapsed, 1)},
@@ -486,6 +523,16 @@ class AltegioClient:
                 raise error
             await self._sleep(self._backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _endpoint(path: str) -> str:
+    """The path up to its first id or value: "license/42" -> "license" (a bounded label)."""
+    kept = []
+    for part in path.split("/"):
+        if not part or any(c.isdigit() or c == "%" for c in part):
+            break
+        kept.append(part)
+    return "/".join(kept) or "other"
 
 
 async def _pause(limiter: RateLimiter, seconds: float) -> None:

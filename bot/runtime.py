@@ -12,6 +12,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from api import AltegioClient, RateLimiter, build_limiter
+from bot import metrics
 from bot.app import build_app
 from bot.settings import Settings
 from bot.storage import SqlStore, StorageError, open_store
@@ -92,5 +93,6 @@ def make_altegio_client(settings: Settings, limiter: RateLimiter) -> AltegioClie
         license_ttl=settings.license_cache_ttl,
         phone_ttl=settings.phone_cache_ttl,
         not_found_ttl=settings.not_found_cache_ttl,
-        limiter=limiter,
+        limiter=metrics.TimedLimiter(limiter),
+        observer=metrics.AltegioMetrics(),
     )

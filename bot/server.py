@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections.abc import Callable, Iterator
 
 import uvicorn
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.runtime import Runtime
 from bot.slack_requests import MalformedRequest, bolt_request, signed_by_slack
 
@@ -26,8 +28,10 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_asgi(runtime: Runtime) -> Starlette:
     signing_secret = runtime.settings.slack_signing_secret.get_secret_value()
+    metrics_token = runtime.settings.metrics_token
 
     async def events(request: Request) -> Response:
+        received = time.perf_counter()
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return PlainTextResponse("Request body too large", status_code=413)
@@ -51,6 +55,10 @@ def create_asgi(runtime: Runtime) -> Starlette:
             # payload Bolt itself could not read, e.g. a view without its type.
             log.warning("refused a request Bolt could not read: %s", type(exc).__name__)
             return PlainTextResponse("Bad request", status_code=400)
+        if answer.status != 401:  # unsigned requests are nobody's: they would only add labels
+            metrics.observe_ack(
+                metrics.request_kind(slack_request.body), time.perf_counter() - received
+            )
         return to_starlette_response(answer)
 
     async def healthz(request: Request) -> Response:
@@ -60,10 +68,20 @@ def create_asgi(runtime: Runtime) -> Starlette:
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
         return JSONResponse({"ok": True})
 
+    async def metrics_page(request: Request) -> Response:
+        token = metrics_token.get_secret_value() if metrics_token else None
+        if not metrics.authorized(token, request.headers.get("authorization")):
+            return PlainTextResponse(
+                "Unauthorized", status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
     return Starlette(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
         ]
     )
 

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -28,6 +29,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.app import handler_config
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -98,8 +100,9 @@ def owner_id() -> str:
 
 
 async def sweep_once(runtime: Runtime, client: AsyncWebClient) -> SweepSummary:
+    started = time.perf_counter()
     try:
-        return await sweep(
+        summary = await sweep(
             runtime.altegio,
             runtime.store,
             client,
@@ -107,17 +110,33 @@ async def sweep_once(runtime: Runtime, client: AsyncWebClient) -> SweepSummary:
             owner=owner_id(),
         )
     except StoreUnavailable as exc:
+        metrics.observe_sweep(None, time.perf_counter() - started)
+        _export(runtime.settings)
         raise SweepFailed(
             "The alert sweep could not read the watches: the database is unreachable "
             f"({exc}). Check DATABASE_URL and that the database is up; nothing was posted, "
             "and the next sweep picks up everything that is due."
         ) from None
+    metrics.observe_sweep(summary, time.perf_counter() - started)
+    _export(runtime.settings)
+    return summary
+
+
+def _export(settings: Settings) -> None:
+    if settings.metrics_textfile:
+        try:
+            metrics.write_textfile(settings.metrics_textfile)
+        except OSError as exc:
+            log.warning("could not write the metrics file: %s", exc)
 
 
 async def run_alerts(settings: Settings, *, every: float | None = None) -> SweepSummary | None:
     """One sweep (returns its summary), or one every `every` seconds until SIGTERM/SIGINT."""
     runtime = await Runtime.open(settings)
     client = make_sweep_client(settings, runtime.http)
+    if every is not None and settings.metrics_port:
+        metrics.serve_port(settings.metrics_port)
+        log.info("serving sweep metrics on port %s /metrics", settings.metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
