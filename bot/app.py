@@ -101,14 +101,20 @@ def build_app(
 
     `authorize` replaces Bolt's auth.test on the first request (the console has no Slack).
     """
+    client = client or make_web_client(settings, http)
+    if settings.altegio_sandbox:
+        from bot.sandbox.marking import mark_client
+
+        mark_client(client)
     app = AsyncApp(
-        client=client or make_web_client(settings, http),
+        client=client,
         authorize=authorize,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         request_verification_enabled=request_verification,
         logger=_BOLT_LOG,
     )
-    app.use(Inject(altegio, store, handler_config(settings), http))
+    respond = SandboxRespond if settings.altegio_sandbox else PooledRespond
+    app.use(Inject(altegio, store, handler_config(settings), http, respond))
     handlers.register(app)
     return app
 
@@ -126,11 +132,13 @@ class Inject(AsyncMiddleware):
         store: Store,
         config: HandlerConfig,
         http: aiohttp.ClientSession | None,
+        respond: type[PooledRespond] | None = None,
     ) -> None:
         self._altegio = altegio
         self._store = store
         self._config = config
         self._http = http
+        self._respond = respond or PooledRespond
 
     async def async_process(
         self,
@@ -147,7 +155,7 @@ class Inject(AsyncMiddleware):
         context["team"] = context.team_id or context.enterprise_id or ""
         context["user"] = context.user_id or ""
         if self._http is not None and context.response_url:
-            context["respond"] = PooledRespond(context.response_url, self._http)
+            context["respond"] = self._respond(context.response_url, self._http)
         bot_logging.request_id.set(_request_id(req))
         bot_logging.slack_user.set(context.user_id or "-")
         bot_logging.workspace.set(context.team_id or context.enterprise_id or "-")
@@ -185,6 +193,18 @@ class PooledRespond(AsyncRespond):
                 (response.body or "")[:100],
             )
         return response
+
+
+class SandboxRespond(PooledRespond):
+    """respond() against the built-in sandbox: every reply says it shows sandbox data."""
+
+    async def __call__(  # type: ignore[override]
+        self, text: str | dict[str, Any] = "", **fields: Any
+    ) -> WebhookResponse:
+        from bot.sandbox.marking import mark_message
+
+        whole = text if isinstance(text, dict) else {"text": text, **fields}
+        return await super().__call__(mark_message(whole))
 
 
 def _request_id(req: AsyncBoltRequest) -> str:

@@ -1,4 +1,4 @@
-"""The `altegio-bot` command: serve, socket, console, alerts, keygen."""
+"""The `altegio-bot` command: serve, socket, console, demo, alerts, keygen."""
 
 from __future__ import annotations
 
@@ -105,6 +105,12 @@ def cmd_console(args: argparse.Namespace) -> None:
     _run(lambda: run_console(settings))
 
 
+def cmd_demo(args: argparse.Namespace) -> None:
+    from bot.demo import run_demo
+
+    _run(run_demo)
+
+
 def cmd_alerts(args: argparse.Namespace) -> None:
     from bot.sweeper import SweepFailed, run_alerts
 
@@ -148,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="a local shell: try commands without Slack").set_defaults(
         func=cmd_console
     )
+    sub.add_parser(
+        "demo", help="the console against a built-in sandbox Altegio: no settings, no network"
+    ).set_defaults(func=cmd_demo)
     alerts = sub.add_parser(
         "alerts", help="post due licence alerts once (cron), or every --every (clock process)"
     )

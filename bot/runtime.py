@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
+from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,6 +18,9 @@ from bot import metrics
 from bot.app import build_app
 from bot.settings import Settings
 from bot.storage import SqlStore, StorageError, open_store
+
+if TYPE_CHECKING:
+    from bot.sandbox import SandboxAltegio
 
 log = logging.getLogger("altegio.bot")
 
@@ -32,6 +37,7 @@ class Runtime:
     app: AsyncApp
     limiter: RateLimiter
     http: aiohttp.ClientSession | None = None
+    sandbox: SandboxAltegio | None = None
 
     @classmethod
     async def open(
@@ -42,6 +48,9 @@ class Runtime:
         request_verification: bool = True,
         authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
     ) -> Runtime:
+        sandbox = None
+        if settings.altegio_sandbox:
+            settings, sandbox = await _with_sandbox(settings)
         try:
             store = await open_store(
                 settings.database_url,
@@ -50,6 +59,8 @@ class Runtime:
                 else None,
             )
         except StorageError as exc:
+            if sandbox is not None:
+                await sandbox.stop()
             raise StartupError(str(exc)) from None
         limiter = build_limiter(
             settings.altegio_rate_limit,
@@ -69,7 +80,13 @@ class Runtime:
             authorize=authorize,
         )
         return cls(
-            settings=settings, altegio=altegio, store=store, app=app, limiter=limiter, http=http
+            settings=settings,
+            altegio=altegio,
+            store=store,
+            app=app,
+            limiter=limiter,
+            http=http,
+            sandbox=sandbox,
         )
 
     async def close(self) -> None:
@@ -80,6 +97,29 @@ class Runtime:
         if aclose is not None:
             await aclose()
         await self.store.close()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
+
+
+async def _with_sandbox(settings: Settings) -> tuple[Settings, SandboxAltegio]:
+    """ALTEGIO_SANDBOX: the built-in sandbox, started in this process, stands in for Altegio."""
+    from bot.sandbox import LOGIN, PARTNER_TOKEN, start_sandbox
+
+    sandbox = await start_sandbox()
+    log.warning(
+        "ALTEGIO_SANDBOX is on: Altegio is the built-in sandbox at %s (sample data; log in "
+        "with %s and the sandbox password from the README), not %s",
+        sandbox.base_url,
+        LOGIN,
+        settings.altegio_api_url,
+    )
+    updated = settings.model_copy(
+        update={
+            "altegio_api_url": sandbox.base_url,
+            "altegio_partner_token": SecretStr(PARTNER_TOKEN),
+        }
+    )
+    return updated, sandbox
 
 
 def make_altegio_client(settings: Settings, limiter: RateLimiter) -> AltegioClient:
