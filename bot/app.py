@@ -29,6 +29,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 import handlers
 from api import AltegioClient
 from bot import logging as bot_logging
+from bot.sandbox.marking import mark_client, mark_message
 from bot.settings import Settings
 from handlers.config import HandlerConfig
 from handlers.store import Store
@@ -103,8 +104,6 @@ def build_app(
     """
     client = client or make_web_client(settings, http)
     if settings.altegio_sandbox:
-        from bot.sandbox.marking import mark_client
-
         mark_client(client)
     app = AsyncApp(
         client=client,
@@ -156,6 +155,9 @@ class Inject(AsyncMiddleware):
         context["user"] = context.user_id or ""
         if self._http is not None and context.response_url:
             context["respond"] = self._respond(context.response_url, self._http)
+        if self._respond is SandboxRespond and context.client is not None:
+            # Bolt makes a Web API client for each request: mark that one's messages too.
+            mark_client(context.client)
         bot_logging.request_id.set(_request_id(req))
         bot_logging.slack_user.set(context.user_id or "-")
         bot_logging.workspace.set(context.team_id or context.enterprise_id or "-")
@@ -201,8 +203,6 @@ class SandboxRespond(PooledRespond):
     async def __call__(  # type: ignore[override]
         self, text: str | dict[str, Any] = "", **fields: Any
     ) -> WebhookResponse:
-        from bot.sandbox.marking import mark_message
-
         whole = text if isinstance(text, dict) else {"text": text, **fields}
         return await super().__call__(mark_message(whole))
 

@@ -32,6 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import metrics
 from bot.app import handler_config
 from bot.runtime import Runtime
+from bot.sandbox.marking import mark_client
 from bot.settings import Settings
 from handlers.store import StoreUnavailable
 from sweep.alerts import SweepSummary, sweep
@@ -134,6 +135,8 @@ async def run_alerts(settings: Settings, *, every: float | None = None) -> Sweep
     """One sweep (returns its summary), or one every `every` seconds until SIGTERM/SIGINT."""
     runtime = await Runtime.open(settings)
     client = make_sweep_client(settings, runtime.http)
+    if settings.altegio_sandbox:
+        mark_client(client)
     if every is not None and settings.metrics_port:
         metrics.serve_port(settings.metrics_port)
         log.info("serving sweep metrics on port %s /metrics", settings.metrics_port)
