@@ -216,7 +216,8 @@ async def test_the_sweep_writes_its_metrics_to_a_textfile_and_serves_them_every_
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                async with httpx.AsyncClient() as http:
+                    scraped = (await http.get(f"http://127.0.0.1:{port}/metrics", timeout=2)).text
             except httpx.TransportError:
                 scraped = ""
             if (sample(scraped, "altegio_bot_sweeps_total", outcome="ok") or 0) >= 2:
