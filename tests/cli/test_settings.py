@@ -86,3 +86,23 @@ def test_socket_mode_without_an_app_token_says_how_to_get_one(tmp_path: Path) ->
     assert_one_paragraph(finished.stderr)
     assert "SLACK_APP_TOKEN is not set" in finished.stderr
     assert "connections:write" in finished.stderr
+
+
+def test_altegio_sandbox_needs_no_partner_token_but_still_the_slack_settings(
+    tmp_path: Path,
+) -> None:
+    finished = run(["serve"], cwd=tmp_path, settings={"altegio_sandbox": "1"})
+    assert finished.returncode == 2
+    assert_one_paragraph(finished.stderr)
+    assert "SLACK_BOT_TOKEN is not set" in finished.stderr
+    assert "ALTEGIO_PARTNER_TOKEN" not in finished.stderr
+
+    finished = run(["serve"], cwd=tmp_path, settings={**REQUIRED, "altegio_sandbox": "maybe"})
+    assert finished.returncode == 2
+    assert "ALTEGIO_SANDBOX is not valid" in finished.stderr
+
+
+def test_an_unknown_log_format_is_refused(tmp_path: Path) -> None:
+    finished = run(["serve"], cwd=tmp_path, settings={**REQUIRED, "log_format": "xml"})
+    assert finished.returncode == 2
+    assert "LOG_FORMAT is not valid: set it to text (the default) or json" in finished.stderr
