@@ -27,31 +27,25 @@ altegio-bot demo: the console against a built-in sandbox Altegio (sample data, n
 
 
 def demo_settings(workdir: Path, altegio_api_url: str) -> Settings:
-    """Every setting the demo needs, given outright so the environment cannot override it."""
+    """Every setting given outright (the defaults, then the demo's own), so that nothing in the
+    environment or a .env file is read, let alone breaks it."""
+    defaults = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in Settings.model_fields.items()
+        if not field.is_required()
+    }
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        slack_bot_token="xoxb-demo",  # noqa: S106 - placeholders, never sent
-        slack_signing_secret="demo-signing-secret",  # noqa: S106
-        slack_app_token=None,
-        altegio_partner_token=PARTNER_TOKEN,
-        altegio_user_token=None,
-        altegio_api_url=altegio_api_url,
-        altegio_web_url="https://app.alteg.io",
-        altegio_sandbox=False,  # the console runs the sandbox itself, below
-        database_url=f"sqlite:///{workdir / 'demo.db'}",
-        bot_encryption_key=generate_key(),
-        redis_url=None,
-        log_level="INFO",
-        log_format="text",
-        alert_days=(30, 7, 1),
-        altegio_rate_limit=5.0,
-        altegio_rate_limit_per_minute=None,
-        altegio_timeout=10.0,
-        license_cache_ttl=300.0,
-        phone_cache_ttl=86400.0,
-        not_found_cache_ttl=30.0,
-        max_image_bytes=10 * 1024 * 1024,
-        metrics_textfile=None,
+        **{
+            **defaults,
+            "slack_bot_token": "xoxb-demo",  # placeholders, never sent
+            "slack_signing_secret": "demo-signing-secret",
+            "altegio_partner_token": PARTNER_TOKEN,
+            "altegio_api_url": altegio_api_url,
+            "altegio_sandbox": False,  # the demo runs the sandbox itself
+            "database_url": f"sqlite:///{workdir / 'demo.db'}",
+            "bot_encryption_key": generate_key(),
+        },
     )
 
 

@@ -15,7 +15,7 @@ def test_the_demo_walks_through_every_feature_with_no_settings_and_no_network(
 ) -> None:
     photo = tmp_path / "team photo.png"
     photo.write_bytes(PNG)
-    # What a checkout may hold must not matter: a broken .env and settings aimed elsewhere.
+    # What a checkout or a shell may hold must not matter: broken settings, aimed elsewhere.
     (tmp_path / ".env").write_text("PORT=not-a-port\nDATABASE_URL=postgresql://nowhere/db\n")
     typed = "\n".join(
         [
@@ -42,7 +42,12 @@ def test_the_demo_walks_through_every_feature_with_no_settings_and_no_network(
     finished = run(
         ["demo"],
         cwd=tmp_path,
-        settings={"altegio_api_url": "https://api.alteg.io/api/v1", "alert_days": "3"},
+        settings={
+            "altegio_api_url": "https://api.alteg.io/api/v1",
+            "alert_days": "soon",
+            "log_format": "xml",
+            "redis_url": "redis://nowhere:1/0",
+        },
         stdin=typed,
         timeout=120,
     )
