@@ -197,7 +197,7 @@ class SandboxAltegio:
             user_token=user.user_token,
         )
         self.uploads.append(stored)
-        return self._ok({"image_binded": True, "image_group ": _image_group(stored)})
+        return self._ok({"image_binded": True, "image_group ": image_group(stored)})
 
     async def _unknown(self, request: web.Request) -> web.Response:
         return self._error(404, "Not found")
@@ -209,7 +209,8 @@ def _authorization(header: str) -> tuple[str | None, str | None]:
     return (match.group(1), match.group(2)) if match else (None, None)
 
 
-def _image_group(stored: StoredImage) -> dict[str, Any]:
+def image_group(stored: StoredImage, assets_url: str = ASSETS_URL) -> dict[str, Any]:
+    """The image group Altegio describes an upload with: a basic and a thumbnail version."""
     ext = IMAGE_TYPES.get(stored.content_type or "", "jpg")
     name = secrets.token_hex(8)
     images = {
@@ -217,7 +218,7 @@ def _image_group(stored: StoredImage) -> dict[str, Any]:
             "id": stored.group_id * 10 + n,
             "version": version,
             "type": ext,
-            "path": f"{ASSETS_URL}/{stored.entity}/{version}/{name}.{ext}",
+            "path": f"{assets_url}/{stored.entity}/{version}/{name}.{ext}",
             "width": size,
             "height": size,
             "image_group_id": stored.group_id,

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.altegio import IMAGE_TYPES, image_group
 from tests.fakes.altegio_data import FakeLicense, FakeUser, StoredImage
 from tests.fakes.base import FakeServer
 from tests.fakes.faults import JUNK_BODIES, Rule, matcher
@@ -26,7 +27,6 @@ from tests.fakes.records import RecordedRequest, parse_altegio_authorization, re
 
 API_PREFIX = "/api/v1"
 PARTNER_TOKEN = "test-partner-token"
-IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
 DEFAULT_MESSAGES = {
     400: "Bad request",
     401: "Authentication needed",
@@ -398,30 +398,11 @@ class FakeAltegio(FakeServer):
         )
         self.uploads.append(stored)
         return self._ok(
-            {"image_binded": self.image_binded, self.image_group_key: self._image_group(stored)}
-        )
-
-    def _image_group(self, stored: StoredImage) -> dict[str, Any]:
-        ext = IMAGE_TYPES.get(stored.content_type or "", "jpg")
-        name = secrets.token_hex(8)
-        images = {
-            version: {
-                "id": stored.group_id * 10 + n,
-                "version": version,
-                "type": ext,
-                "path": f"{self.assets_url}/{stored.entity}/{version}/{name}.{ext}",
-                "width": size,
-                "height": size,
-                "image_group_id": stored.group_id,
+            {
+                "image_binded": self.image_binded,
+                self.image_group_key: image_group(stored, self.assets_url),
             }
-            for n, (version, size) in enumerate((("basic", 600), ("thumbnail", 100)), 1)
-        }
-        return {
-            "id": stored.group_id,
-            "entity": stored.entity,
-            "entity_id": stored.entity_id,
-            "images": images,
-        }
+        )
 
     async def _delete_image(self, request: web.Request) -> web.Response:
         record = record_of(request)
