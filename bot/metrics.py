@@ -27,7 +27,7 @@ from prometheus_client import (
 )
 
 if TYPE_CHECKING:
-    from handlers.alerts.sweep import SweepSummary
+    from sweep.alerts import SweepSummary
 
 SLOW_ACK_SECONDS = 3.0  # Slack shows the user an error past this
 
