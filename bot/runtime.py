@@ -57,6 +57,7 @@ class Runtime:
                 settings.bot_encryption_key.get_secret_value()
                 if settings.bot_encryption_key
                 else None,
+                pool=settings.pool_options,
             )
         except StorageError as exc:
             if sandbox is not None:

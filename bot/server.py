@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
+from bot.health import HealthCheck
 from bot.runtime import Runtime
 from bot.slack_requests import MalformedRequest, bolt_request, signed_by_slack
 
@@ -61,12 +62,11 @@ def create_asgi(runtime: Runtime) -> Starlette:
             )
         return to_starlette_response(answer)
 
+    health = HealthCheck(runtime.store.ping)
+
     async def healthz(request: Request) -> Response:
-        try:
-            await asyncio.wait_for(runtime.store.ping(), timeout=2)  # type: ignore[attr-defined]
-        except Exception:
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True})
+        result = await health.check()
+        return JSONResponse(result.as_json(), status_code=200 if result.ok else 503)
 
     async def metrics_page(request: Request) -> Response:
         token = metrics_token.get_secret_value() if metrics_token else None

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.storage.engine import PoolOptions
+
 DEFAULT_DATABASE_URL = "sqlite:///altegio-bot.db"
 
 # One line of advice per setting, shown when that setting is missing or malformed.
@@ -37,6 +39,14 @@ HELP: dict[str, str] = {
         "one or more Fernet keys, comma-separated; make one with `altegio-bot keygen`"
     ),
     "redis_url": "e.g. redis://localhost:6379/0, to share the Altegio rate limit between processes",
+    "db_pool_size": "PostgreSQL connections kept open per process, a whole number above 0",
+    "db_max_overflow": "extra PostgreSQL connections allowed at busy times, 0 or more",
+    "db_pool_timeout": "seconds to wait for a free database connection, a number above 0",
+    "db_connect_timeout": "seconds to wait for PostgreSQL to accept a connection, above 0",
+    "db_statement_timeout": "seconds one PostgreSQL statement may run, 0 for no limit",
+    "delivery_retention_hours": "hours to remember Slack deliveries, at least 1",
+    "file_retention_days": "days to remember uploaded photos, at least 1",
+    "alert_retention_days": "days to keep the alert log of past licence periods, at least 1",
     "port": "the HTTP port, a whole number from 1 to 65535",
     "alert_days": "comma-separated whole numbers of days, e.g. 30,7,1",
     "license_cache_ttl": "seconds, a number of 0 or more",
@@ -83,6 +93,17 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     metrics_port: int | None = Field(None, ge=1, le=65535)
     metrics_textfile: str | None = None
+    # PostgreSQL pool and waits (SQLite keeps its own pool of 20 and a 30 s busy timeout).
+    db_pool_size: int = Field(5, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    db_pool_timeout: float = Field(5.0, gt=0)
+    db_connect_timeout: float = Field(5.0, gt=0)
+    db_statement_timeout: float = Field(15.0, ge=0)
+
+    # Retention (see bot/retention.py for what each keeps and why)
+    delivery_retention_hours: float = Field(24.0, ge=1)
+    file_retention_days: float = Field(90.0, ge=1)
+    alert_retention_days: float = Field(90.0, ge=1)
 
     # Behaviour
     alert_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)
@@ -143,6 +164,16 @@ class Settings(BaseSettings):
         if self.altegio_rate_limit_per_minute is not None:
             return self.altegio_rate_limit_per_minute
         return 200.0 if self.altegio_rate_limit <= 5 else None
+
+    @property
+    def pool_options(self) -> PoolOptions:
+        return PoolOptions(
+            pool_size=self.db_pool_size,
+            max_overflow=self.db_max_overflow,
+            pool_timeout=self.db_pool_timeout,
+            connect_timeout=self.db_connect_timeout,
+            statement_timeout=self.db_statement_timeout,
+        )
 
     @property
     def uses_sqlite(self) -> bool:

@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy.exc import DBAPIError
 
 from .crypto import TokenCipher, generate_key, resolve_cipher
-from .engine import create_engine
+from .engine import PoolOptions, create_engine
 from .errors import (
     DatabaseUnavailable,
     EncryptionKeyRequired,
@@ -40,6 +40,7 @@ __all__ = [
     "DatabaseUnavailable",
     "EncryptionKeyRequired",
     "InvalidEncryptionKey",
+    "PoolOptions",
     "SchemaTooNew",
     "SqlStore",
     "StorageConfigError",
@@ -64,10 +65,12 @@ async def open_store(
     encryption_key: str | _Secret | None = None,
     *,
     clock: Callable[[], datetime] = utcnow,
+    pool: PoolOptions | None = None,
 ) -> SqlStore:
     """Open (creating and migrating as needed) the store named by DATABASE_URL.
 
-    `encryption_key` is BOT_ENCRYPTION_KEY, as a string or a pydantic SecretStr.
+    `encryption_key` is BOT_ENCRYPTION_KEY, as a string or a pydantic SecretStr; `pool` bounds
+    PostgreSQL's connections and waits (SQLite keeps its own pool and busy timeout).
     """
     url = normalise_database_url(database_url)
     key = (
@@ -86,7 +89,7 @@ async def open_store(
         raise DatabaseUnavailable(
             f"Cannot prepare the SQLite database {path}: {exc.strerror or exc}"
         ) from exc
-    engine = create_engine(url)
+    engine = create_engine(url, pool)
     try:
         version = await migrate(engine)
     except StorageError:

@@ -10,10 +10,11 @@ unless a transaction is still open on it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import PoolResetState, StaticPool
 
@@ -32,11 +33,46 @@ WRITE_OPTIONS: dict[str, Any] = {"sqlite_begin": "IMMEDIATE"}
 READ_OPTIONS: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
 
 
-def create_engine(url: str) -> AsyncEngine:
+@dataclass(frozen=True)
+class PoolOptions:
+    """How long a PostgreSQL caller may wait, and for how many connections.
+
+    Every wait is bounded, so a database that is gone, hung or saturated shows up as an error
+    within seconds (StoreUnavailable for handlers) instead of requests piling up behind it.
+    """
+
+    pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout: float = 5.0  # seconds to wait for a free connection
+    connect_timeout: float = 5.0  # seconds to open one
+    statement_timeout: float = 15.0  # seconds one statement may run (0: no limit)
+
+
+def _postgres_connect_args(parsed: URL, options: PoolOptions) -> dict[str, Any]:
+    # libpq takes whole seconds, at least 2 (it treats 1 as 2).
+    args: dict[str, Any] = {"connect_timeout": max(2, round(options.connect_timeout))}
+    if options.statement_timeout > 0:
+        # connect_args replace the URL's own `options` (e.g. a search_path): keep both.
+        given = parsed.query.get("options", "")
+        given = given if isinstance(given, str) else " ".join(given)
+        ms = round(options.statement_timeout * 1000)
+        args["options"] = f"{given} -c statement_timeout={ms}".strip()
+    return args
+
+
+def create_engine(url: str, options: PoolOptions | None = None) -> AsyncEngine:
     """An engine for an already normalised URL (see urls.normalise_database_url)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        options = options or PoolOptions()
+        return create_async_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=options.pool_size,
+            max_overflow=options.max_overflow,
+            pool_timeout=options.pool_timeout,
+            connect_args=_postgres_connect_args(parsed, options),
+        )
 
     memory = sqlite_path(parsed) is None
     # Rolled back on return only if a transaction is open (see _on_reset): every other ROLLBACK

@@ -157,6 +157,8 @@ _check_order(MIGRATIONS)
 
 def _migrate(conn: Connection, steps: tuple[Migration, ...]) -> tuple[int, int]:
     if conn.dialect.name == "postgresql":
+        # Waiting for another process's migration, or a long one, is not a stuck query.
+        conn.execute(text("SET LOCAL statement_timeout = 0"))
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
     schema.schema_version.create(conn, checkfirst=True)
     current = conn.execute(select(func.max(schema.schema_version.c.version))).scalar() or 0

@@ -22,6 +22,7 @@ from sqlalchemy import Select, Table, and_, bindparam, delete, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from handlers.store import AlertKey, LinkedAccount, StoreUnavailable, Watch
@@ -84,7 +85,28 @@ def _rowcount(result: Any) -> int:
     return result.rowcount
 
 
-_CONNECTIVITY = (OperationalError, InterfaceError, DisconnectionError, OSError, TimeoutError)
+# A database gone, refusing, hung past statement_timeout (OperationalError) or every pooled
+# connection busy past pool_timeout (PoolTimeout) is the same to a person: try again soon.
+_CONNECTIVITY = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeout,
+    OSError,
+    TimeoutError,
+)
+
+
+def unavailable_reason(exc: BaseException) -> str:
+    """A few words on why the database could not be used, safe to log and to show a probe."""
+    if isinstance(exc, PoolTimeout):
+        return "pool exhausted: every connection stayed busy"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    cause = getattr(exc, "orig", None) or exc
+    if type(cause).__name__ == "QueryCanceled":
+        return "statement timeout"
+    return f"unreachable: {type(cause).__name__}"
 
 
 def _unavailable_as_store_error(cls: type) -> type:
@@ -96,8 +118,9 @@ def _unavailable_as_store_error(cls: type) -> type:
             try:
                 return await method(*args, **kwargs)
             except _CONNECTIVITY as exc:
-                log.warning("database unreachable: %s", type(exc).__name__)
-                raise StoreUnavailable("the database is unreachable") from exc
+                reason = unavailable_reason(exc)
+                log.warning("database unavailable: %s", reason)
+                raise StoreUnavailable(reason) from exc
 
         return guarded
 
