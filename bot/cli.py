@@ -64,8 +64,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # which otherwise stopped the event loop for 50-90 ms about every 1,400 commands.
         gc.collect()
         gc.freeze()
+        runtime.start_housekeeping()
         try:
             await serve(runtime, host=args.host, port=args.port or settings.port)
+            await runtime.stop_housekeeping()  # not work to finish: it only waits for its next run
             await finish_acked_work(FINISH_SECONDS)
         finally:
             await runtime.close()
@@ -90,6 +92,7 @@ def cmd_socket(args: argparse.Namespace) -> None:
 
     async def main() -> None:
         runtime = await Runtime.open(settings)
+        runtime.start_housekeeping()
         try:
             await AsyncSocketModeHandler(runtime.app, app_token).start_async()
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,8 +18,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from api import AltegioClient, RateLimiter, build_limiter
 from bot import metrics
 from bot.app import build_app
+from bot.retention import PRUNE_INTERVAL, Retention, prune_every
 from bot.settings import Settings
 from bot.storage import SqlStore, StorageError, open_store
+from handlers.resources import close_all
 
 if TYPE_CHECKING:
     from bot.sandbox import SandboxAltegio
@@ -38,6 +42,7 @@ class Runtime:
     limiter: RateLimiter
     http: aiohttp.ClientSession | None = None
     sandbox: SandboxAltegio | None = None
+    housekeeping: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -90,7 +95,23 @@ class Runtime:
             sandbox=sandbox,
         )
 
+    def start_housekeeping(self) -> None:
+        """Prune old rows now and every so often, for as long as the runtime is open."""
+        retention = Retention.from_settings(self.settings)
+        self.housekeeping = asyncio.ensure_future(
+            prune_every(self.store, retention, PRUNE_INTERVAL)
+        )
+
+    async def stop_housekeeping(self) -> None:
+        if self.housekeeping is not None:
+            self.housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.housekeeping
+            self.housekeeping = None
+
     async def close(self) -> None:
+        await self.stop_housekeeping()
+        await close_all(self.app)
         await self.altegio.aclose()
         if self.http is not None:
             await self.http.close()

@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.app import handler_config
+from bot.retention import Retention, prune_quietly
 from bot.runtime import Runtime
 from bot.sandbox.marking import mark_client
 from bot.settings import Settings
@@ -101,6 +102,7 @@ def owner_id() -> str:
 
 
 async def sweep_once(runtime: Runtime, client: AsyncWebClient) -> SweepSummary:
+    """One sweep, then the history it and the web process left behind is pruned."""
     started = time.perf_counter()
     try:
         summary = await sweep(
@@ -120,6 +122,7 @@ async def sweep_once(runtime: Runtime, client: AsyncWebClient) -> SweepSummary:
         ) from None
     metrics.observe_sweep(summary, time.perf_counter() - started)
     _export(runtime.settings)
+    await prune_quietly(runtime.store, Retention.from_settings(runtime.settings))
     return summary
 
 

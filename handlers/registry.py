@@ -18,6 +18,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from handlers.errors import handle_error
+from handlers.resources import Closer, close_with
 
 Listener = Callable[..., Awaitable[Any]]
 Constraint = str | re.Pattern[str] | dict[str, Any]
@@ -56,6 +57,10 @@ class Listeners:
 
     def __init__(self, app: AsyncApp) -> None:
         self._app = app
+
+    def close_with(self, closer: Closer) -> None:
+        """A client the feature opened, closed when whoever runs the app closes it."""
+        close_with(self._app, closer)
 
     def command(self, name: str, listener: Listener) -> None:
         self._app.command(name)(guarded(listener))

@@ -12,13 +12,24 @@ import asyncio
 import functools
 import inspect
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, or_, select, text, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -30,15 +41,22 @@ from handlers.store import AlertKey, LinkedAccount, StoreUnavailable, Watch
 from .crypto import InvalidToken, TokenCipher
 from .engine import READ_OPTIONS, WRITE_OPTIONS
 from .reads import SqliteReader
-from .schema import accounts, alerts, deliveries, files, leases, period_key, watches
+from .schema import (
+    UNKNOWN_PERIOD,
+    accounts,
+    alerts,
+    deliveries,
+    files,
+    leases,
+    period_key,
+    watches,
+)
 from .urls import sqlite_path
 
 log = logging.getLogger(__name__)
 
-# Slack retries a delivery for minutes, not days: a day of keys is ample.
-DELIVERY_RETENTION = timedelta(days=1)
-# How often each process sweeps old delivery keys (pruning is housekeeping, not correctness).
-DELIVERY_PRUNE_INTERVAL = 15 * 60.0
+# Rows deleted by one pruning statement: each is one short write transaction.
+PRUNE_BATCH = 500
 
 FILE_UPLOADING, FILE_DONE, FILE_FAILED = "uploading", "done", "failed"
 ALERT_CLAIMED, ALERT_SENT = "claimed", "sent"
@@ -145,7 +163,6 @@ class SqlStore:
         self._cipher = cipher
         self._clock = clock
         self._dialect = engine.dialect.name
-        self._next_prune = 0.0
         self._sqlite_reader = (
             SqliteReader(engine, sqlite_path(engine.url)) if self._dialect == "sqlite" else None
         )
@@ -167,6 +184,10 @@ class SqlStore:
             await conn.execute(text("SELECT 1"))
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The store's clock (UTC), which pruning and claims measure time by."""
+        return self._now()
 
     def _now(self) -> datetime:
         now = self._clock()
@@ -331,24 +352,82 @@ class SqlStore:
     # -- deliveries ----------------------------------------------------------------------------
 
     async def claim_delivery(self, team_id: str, key: str) -> bool:
-        now = self._now()
         async with self._writing() as conn:
-            claimed = await self._insert_new(
-                conn, deliveries, team_id=team_id, key=key, created_at=now
+            return await self._insert_new(
+                conn, deliveries, team_id=team_id, key=key, created_at=self._now()
             )
-        if time.monotonic() >= self._next_prune:
-            self._next_prune = time.monotonic() + DELIVERY_PRUNE_INTERVAL
-            try:
-                await self.prune_deliveries(now - DELIVERY_RETENTION)
-            except Exception:  # housekeeping must never fail a delivery
-                log.warning("Could not prune old delivery keys", exc_info=True)
-        return claimed
 
-    async def prune_deliveries(self, before: datetime) -> int:
-        """Delete delivery keys recorded before `before`; returns how many went."""
-        stmt = delete(deliveries).where(deliveries.c.created_at < before)
+    # -- pruning (bot/retention.py says what is kept, and why) ----------------------------------
+
+    async def _prune(self, table: Table, where: Any, limit: int) -> int:
+        """Delete at most `limit` rows of `table` matching `where`; returns how many went."""
+        key = tuple_(*table.primary_key.columns)
+        # correlate(None): the subquery reads the table itself, not the DELETE's row.
+        victims = select(*table.primary_key.columns).where(where).limit(limit).correlate(None)
+        if self._dialect == "postgresql":
+            # Rows another pruner is deleting are skipped, not waited for.
+            victims = victims.with_for_update(skip_locked=True)
+        stmt = delete(table).where(key.in_(victims))
         async with self._writing() as conn:
             return _rowcount(await conn.execute(stmt))
+
+    async def prune_deliveries(self, before: datetime, *, limit: int = PRUNE_BATCH) -> int:
+        """Delivery keys recorded before `before`."""
+        return await self._prune(deliveries, deliveries.c.created_at < before, limit)
+
+    async def prune_files(self, before: datetime, *, limit: int = PRUNE_BATCH) -> int:
+        """File records last changed before `before`, except an upload whose lease still runs."""
+        uploading = and_(
+            files.c.state == FILE_UPLOADING,
+            files.c.lease_expires_at.is_not(None),
+            files.c.lease_expires_at > self._now(),
+        )
+        return await self._prune(files, and_(files.c.updated_at < before, ~uploading), limit)
+
+    async def prune_alerts(self, before: datetime, *, limit: int = PRUNE_BATCH) -> int:
+        """Alert-log rows from before `before` that no future sweep can need.
+
+        - the channel no longer watches the location (a new watch is new news);
+        - or the row's licence period ended before `before` and a later period of the same
+          location has been alerted since (the licence was renewed: the old one cannot return);
+        - or it is a claim whose lease ran out before `before` (taking it over or starting
+          afresh comes to the same).
+        A sent row of the current period is never pruned: the alert would be sent again.
+        """
+        later = alerts.alias("later")
+        watched = (
+            select(watches.c.team_id)
+            .where(
+                watches.c.team_id == alerts.c.team_id,
+                watches.c.channel_id == alerts.c.channel_id,
+                watches.c.location_id == alerts.c.location_id,
+            )
+            .exists()
+        )
+        renewed = (
+            select(later.c.period)
+            .where(
+                later.c.team_id == alerts.c.team_id,
+                later.c.channel_id == alerts.c.channel_id,
+                later.c.location_id == alerts.c.location_id,
+                later.c.period != UNKNOWN_PERIOD,
+                later.c.period > alerts.c.period,
+            )
+            .exists()
+        )
+        past_period = and_(
+            alerts.c.period != UNKNOWN_PERIOD,
+            alerts.c.period < before.date().isoformat(),
+            renewed,
+        )
+        stale_claim = and_(alerts.c.state == ALERT_CLAIMED, alerts.c.lease_expires_at < before)
+        old = func.coalesce(alerts.c.sent_at, alerts.c.created_at) < before
+        where = or_(and_(old, or_(~watched, past_period)), stale_claim)
+        return await self._prune(alerts, where, limit)
+
+    async def prune_leases(self, before: datetime, *, limit: int = PRUNE_BATCH) -> int:
+        """Named leases that ran out before `before` (their holders stopped without releasing)."""
+        return await self._prune(leases, leases.c.expires_at < before, limit)
 
     # -- files ---------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from handlers.registry import Listeners
 
 def register(listeners: Listeners) -> None:
     shares = ImageShares()
+    listeners.close_with(shares.downloader.aclose)
     listeners.event({"type": "message", "subtype": "file_share"}, shares.on_file_share)
     # Sent beside the message event for every share; it carries no caption, and the message
     # event (which does) handles the file, so it only needs acknowledging.

@@ -12,7 +12,11 @@ TOKEN = "altegio-user-token-5f0c2b9e7d"  # distinctive, to grep for
 
 async def _link(store: SqlStore, user: str = "U1", token: str = TOKEN, team: str = "T1"):
     return await store.save_account(
-        team, user, altegio_user_id=42, name="Ada Lovelace", login="ada@example.com",
+        team,
+        user,
+        altegio_user_id=42,
+        name="Ada Lovelace",
+        login="ada@example.com",
         user_token=token,
     )
 
@@ -35,12 +39,19 @@ async def test_relinking_replaces_the_session(store, clock) -> None:
     await _link(store, token="first-token")
     clock.advance(60)
     await store.save_account(
-        "T1", "U1", altegio_user_id=7, name="Grace", login="grace@example.com",
+        "T1",
+        "U1",
+        altegio_user_id=7,
+        name="Grace",
+        login="grace@example.com",
         user_token="second-token",
     )
     got = await store.get_account("T1", "U1")
     assert (got.altegio_user_id, got.name, got.login, got.user_token) == (
-        7, "Grace", "grace@example.com", "second-token",
+        7,
+        "Grace",
+        "grace@example.com",
+        "second-token",
     )
     assert got.linked_at == clock.now
 

@@ -7,7 +7,7 @@ separate processes would, and race them with asyncio.gather.
 import asyncio
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.storage.schema import alerts, deliveries, files
 from handlers.store import AlertKey
@@ -44,17 +44,6 @@ async def test_old_deliveries_are_pruned(store, clock) -> None:
         keys = (await conn.execute(select(deliveries.c.key))).scalars().all()
     assert keys == ["new"]
     assert not await store.claim_delivery("T1", "new")
-
-
-async def test_claiming_prunes_opportunistically(make_store, clock) -> None:
-    store = await make_store()
-    assert await store.claim_delivery("T1", "a")
-    clock.advance(timedelta(days=2).total_seconds())
-    fresh_process = await make_store()
-    assert await fresh_process.claim_delivery("T1", "b")
-    async with store.engine.connect() as conn:
-        count = (await conn.execute(select(func.count()).select_from(deliveries))).scalar()
-    assert count == 1
 
 
 # -- files --------------------------------------------------------------------------------------

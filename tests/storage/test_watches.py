@@ -17,12 +17,20 @@ async def test_add_get_remove(store, clock) -> None:
 
 async def test_list_filters_and_order(store) -> None:
     for team, channel, location in [
-        ("T2", "C1", 5), ("T1", "C2", 3), ("T1", "C1", 9), ("T1", "C1", 2), ("T1", "C2", 1),
+        ("T2", "C1", 5),
+        ("T1", "C2", 3),
+        ("T1", "C1", 9),
+        ("T1", "C1", 2),
+        ("T1", "C2", 1),
     ]:
         assert await store.add_watch(team, channel, location, "U1")
     everything = [(w.team_id, w.channel_id, w.location_id) for w in await store.list_watches()]
     assert everything == [
-        ("T1", "C1", 2), ("T1", "C1", 9), ("T1", "C2", 1), ("T1", "C2", 3), ("T2", "C1", 5),
+        ("T1", "C1", 2),
+        ("T1", "C1", 9),
+        ("T1", "C2", 1),
+        ("T1", "C2", 3),
+        ("T2", "C1", 5),
     ]
     assert [w.location_id for w in await store.list_watches("T1")] == [2, 9, 1, 3]
     assert [w.location_id for w in await store.list_watches("T1", "C2")] == [1, 3]
