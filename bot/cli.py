@@ -77,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_socket(args: argparse.Namespace) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from bot.socket_mode import run_socket_mode
 
     settings = _settings()
     if settings.slack_app_token is None:
@@ -94,9 +94,15 @@ def cmd_socket(args: argparse.Namespace) -> None:
         runtime = await Runtime.open(settings)
         runtime.start_housekeeping()
         try:
-            await AsyncSocketModeHandler(runtime.app, app_token).start_async()
+            await run_socket_mode(
+                runtime,
+                app_token,
+                ping_interval=settings.socket_ping_interval,
+                finish_seconds=FINISH_SECONDS,
+            )
         finally:
             await runtime.close()
+        log.info("stopped")
 
     _run(main)
 

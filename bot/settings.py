@@ -47,6 +47,7 @@ HELP: dict[str, str] = {
     "delivery_retention_hours": "hours to remember Slack deliveries, at least 1",
     "file_retention_days": "days to remember uploaded photos, at least 1",
     "alert_retention_days": "days to keep the alert log of past licence periods, at least 1",
+    "socket_ping_interval": "seconds between Socket Mode pings, a number above 0",
     "port": "the HTTP port, a whole number from 1 to 65535",
     "alert_days": "comma-separated whole numbers of days, e.g. 30,7,1",
     "license_cache_ttl": "seconds, a number of 0 or more",
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Socket Mode: a connection silent for a few intervals is replaced.
+    socket_ping_interval: float = Field(10.0, gt=0)
 
     # Altegio
     altegio_partner_token: SecretStr

@@ -11,6 +11,7 @@ import asyncio
 import socket
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -43,6 +44,11 @@ class ThreadedServer:
     def address(self, index: int = 0) -> tuple[str, int]:
         host, port = self._sockets[index].getsockname()[:2]
         return host, port
+
+    def call(self, coro: Any, timeout: float = 10) -> Any:
+        """Run a coroutine on the server's own loop (from any other thread); its result."""
+        assert self._loop is not None, "the server is not running"
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     @property
     def running(self) -> bool:

@@ -24,6 +24,7 @@ from tests.fakes.records import Journal, RecordedRequest, record_of
 from tests.fakes.slack_workspace import BOT_TOKEN, TEAM_ID, SlackWorkspace
 
 JSON_ARGS = ("blocks", "attachments", "view", "metadata")  # JSON strings when form-encoded
+APP_TOKEN = "xapp-1-A0TEST-1-test-app-token"
 LOGIN_PAGE = (
     b'<!DOCTYPE html><html lang="en-US"><head><title>Slack</title></head><body>'
     b'<h1>Sign in to Slack</h1><form action="/signin" method="post">'
@@ -71,6 +72,8 @@ class FakeSlack(SlackWorkspace, FakeServer):
         self._calls: Journal[SlackCall] = Journal()
         self._posts: Journal[ResponsePost] = Journal()
         SlackWorkspace.__init__(self, bot_token, team_id)
+        # Where apps.connections.open sends Socket Mode clients (a FakeSocketMode's URL).
+        self.socket_mode_url: str | None = None
         bind_host, self._foreign_name = _foreign_host()
         FakeServer.__init__(self, latency=latency, hosts=("127.0.0.1", bind_host))
 
@@ -238,6 +241,8 @@ class FakeSlack(SlackWorkspace, FakeServer):
     async def _api(self, request: web.Request) -> web.Response:
         record = record_of(request)
         method = request.match_info["method"]
+        if method == "apps.connections.open":
+            return web.json_response(self._connections_open(_token(record)))
         handler = self.api_methods().get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method", "req_method": method})
@@ -247,6 +252,14 @@ class FakeSlack(SlackWorkspace, FakeServer):
         if token not in self.valid_tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         return web.json_response(handler(_call_args(record)))
+
+    def _connections_open(self, token: str | None) -> dict[str, Any]:
+        """Socket Mode's first call, made with the app-level token (not the bot token)."""
+        if token != APP_TOKEN:
+            return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+        if self.socket_mode_url is None:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.socket_mode_url}
 
     async def _response_url(self, request: web.Request) -> web.Response:
         record = record_of(request)
