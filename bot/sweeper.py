@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -31,7 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.app import handler_config
-from bot.retention import Retention, prune_quietly
+from bot.retention import PRUNE_INTERVAL, Retention, prune_quietly
 from bot.runtime import Runtime
 from bot.sandbox.marking import mark_client
 from bot.settings import Settings
@@ -101,8 +102,10 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-async def sweep_once(runtime: Runtime, client: AsyncWebClient) -> SweepSummary:
-    """One sweep, then the history it and the web process left behind is pruned."""
+async def sweep_once(
+    runtime: Runtime, client: AsyncWebClient, *, prune: bool = True
+) -> SweepSummary:
+    """One sweep, then (if `prune`) the history it and the web process left behind is pruned."""
     started = time.perf_counter()
     try:
         summary = await sweep(
@@ -122,7 +125,8 @@ async def sweep_once(runtime: Runtime, client: AsyncWebClient) -> SweepSummary:
         ) from None
     metrics.observe_sweep(summary, time.perf_counter() - started)
     _export(runtime.settings)
-    await prune_quietly(runtime.store, Retention.from_settings(runtime.settings))
+    if prune:
+        await prune_quietly(runtime.store, Retention.from_settings(runtime.settings))
     return summary
 
 
@@ -164,10 +168,15 @@ async def _every(
     runtime: Runtime, client: AsyncWebClient, every: float, stop: asyncio.Event
 ) -> None:
     log.info("alert sweeps every %g s", every)
+    pruned_at: float | None = None
     while not stop.is_set():
         started = asyncio.get_running_loop().time()
+        # Pruning after every sweep of a short interval would only repeat itself.
+        prune = pruned_at is None or started - pruned_at >= PRUNE_INTERVAL
+        if prune:
+            pruned_at = started
         try:
-            await _unless_stopped(lambda: sweep_once(runtime, client), stop)
+            await _unless_stopped(functools.partial(sweep_once, runtime, client, prune=prune), stop)
         except SweepFailed as exc:  # a database outage: try again at the next tick
             log.error("%s", exc)
         except Exception:

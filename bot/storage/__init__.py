@@ -102,7 +102,9 @@ async def open_store(
         await engine.dispose()
         raise
     log.info("Store ready: %s (schema version %d)", redact(url), version)
-    return SqlStore(engine, cipher, clock=clock)
+    # SQLite waits for its lock by itself (busy_timeout); only PostgreSQL gets a client deadline.
+    deadline = None if sqlite else (pool or PoolOptions()).deadline
+    return SqlStore(engine, cipher, clock=clock, deadline=deadline)
 
 
 def _prepare_sqlite_file(path: Path) -> None:

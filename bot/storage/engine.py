@@ -47,6 +47,14 @@ class PoolOptions:
     connect_timeout: float = 5.0  # seconds to open one
     statement_timeout: float = 15.0  # seconds one statement may run (0: no limit)
 
+    @property
+    def deadline(self) -> float | None:
+        """Seconds one store call may take in all: a free connection, a fresh one if need be,
+        and its statements. Kept by the client, for a server that hangs without erroring."""
+        if self.statement_timeout <= 0:
+            return None
+        return self.pool_timeout + self.connect_timeout + self.statement_timeout + 1.0
+
 
 def _postgres_connect_args(parsed: URL, options: PoolOptions) -> dict[str, Any]:
     # libpq takes whole seconds, at least 2 (it treats 1 as 2).

@@ -12,7 +12,7 @@ import asyncio
 import functools
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -127,14 +127,41 @@ def unavailable_reason(exc: BaseException) -> str:
     return f"unreachable: {type(cause).__name__}"
 
 
+async def _within(seconds: float, call: Coroutine[Any, Any, Any]) -> Any:
+    """The result of `call`, or TimeoutError after `seconds`.
+
+    The caller is answered at the deadline; the call itself is cancelled and left to unwind on
+    its own, since psycopg, cancelled, first tries to cancel the query on the server and then
+    closes the connection, which against a hung server takes another ten seconds.
+    """
+    task = asyncio.ensure_future(call)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), seconds)
+    except TimeoutError:
+        task.cancel()
+        task.add_done_callback(_consume)
+        raise
+    except asyncio.CancelledError:
+        task.cancel()
+        task.add_done_callback(_consume)
+        raise
+
+
+def _consume(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not report it as lost
+
+
 def _unavailable_as_store_error(cls: type) -> type:
     """Handlers know nothing of SQL: a lost database reaches them as StoreUnavailable."""
 
     def guard(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
-        async def guarded(*args: Any, **kwargs: Any) -> Any:
+        async def guarded(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
             try:
-                return await method(*args, **kwargs)
+                if self.deadline is None:
+                    return await method(self, *args, **kwargs)
+                return await _within(self.deadline, method(self, *args, **kwargs))
             except _CONNECTIVITY as exc:
                 reason = unavailable_reason(exc)
                 log.warning("database unavailable: %s", reason)
@@ -143,7 +170,7 @@ def _unavailable_as_store_error(cls: type) -> type:
         return guarded
 
     for name, method in inspect.getmembers(cls, inspect.iscoroutinefunction):
-        if not name.startswith("_") and name not in {"close", "ping"}:
+        if not name.startswith("_") and name not in {"close", "ping", "reencrypt_accounts"}:
             setattr(cls, name, guard(method))
     return cls
 
@@ -158,8 +185,12 @@ class SqlStore:
         cipher: TokenCipher,
         *,
         clock: Callable[[], datetime] = utcnow,
+        deadline: float | None = None,
     ) -> None:
+        """`deadline`: seconds any one call may take in all, however the database misbehaves
+        (one that hangs without an error answers no statement_timeout)."""
         self.engine = engine
+        self.deadline = deadline
         self._cipher = cipher
         self._clock = clock
         self._dialect = engine.dialect.name

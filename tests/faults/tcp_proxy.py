@@ -1,8 +1,10 @@
 """A TCP proxy on 127.0.0.1 that a test can cut and restore: the database going away for real.
 
 `cut()` aborts every open connection and answers new ones by closing them at once (what a
-restarting server or a dropped network path looks like to a client); `restore()` forwards
-again. It runs its own event loop in a thread, so the bot under test shares nothing with it.
+restarting server or a dropped network path looks like to a client); `freeze()` keeps every
+connection open but forwards nothing, and new ones are accepted and left waiting (a server that
+hangs, or a path that silently drops packets); `restore()` forwards again. It runs its own
+event loop in a thread, so the bot under test shares nothing with it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class TcpProxy:
         self.port = 0
         self.accepted = 0
         self._cut = False
+        self._flowing: asyncio.Event | None = None  # cleared while frozen
         self._open: set[asyncio.StreamWriter] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -38,6 +41,9 @@ class TcpProxy:
 
     def cut(self) -> None:
         self._run(self._cut_now)
+
+    def freeze(self) -> None:
+        self._run(self._freeze_now)
 
     def restore(self) -> None:
         self._run(self._restore_now)
@@ -59,12 +65,20 @@ class TcpProxy:
             writer.transport.abort()
         self._open.clear()
 
+    def _freeze_now(self) -> None:
+        assert self._flowing is not None
+        self._flowing.clear()
+
     def _restore_now(self) -> None:
         self._cut = False
+        assert self._flowing is not None
+        self._flowing.set()
 
     def _main(self) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._server = loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
@@ -82,6 +96,8 @@ class TcpProxy:
         if self._cut:
             writer.transport.abort()
             return
+        assert self._flowing is not None
+        await self._flowing.wait()
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -93,10 +109,11 @@ class TcpProxy:
         )
         self._open -= {writer, up_writer}
 
-    @staticmethod
-    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        assert self._flowing is not None
         try:
             while data := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         finally:

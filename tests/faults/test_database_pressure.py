@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from bot.storage import generate_key
 from tests.bot_fixtures import MakeBot
 from tests.fakes import FakeAltegio, FakeSlack, SlackSender
 from tests.faults.support import ask, text_of
+from tests.faults.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.faults
 
@@ -125,3 +128,39 @@ async def test_health_says_what_is_wrong_when_every_connection_is_busy(
     status, body = bot.call(probe_while_held())
     assert status == 503
     assert body == {"ok": False, "database": "pool exhausted: every connection stayed busy"}
+
+
+@pytest.fixture
+def database_proxy(postgres_url: str) -> Iterator[tuple[TcpProxy, str]]:
+    parsed = make_url(postgres_url)
+    with TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432) as proxy:
+        through = parsed.set(host="127.0.0.1", port=proxy.port)
+        yield proxy, through.render_as_string(hide_password=False)
+
+
+@pytest.mark.postgres
+async def test_a_database_that_hangs_is_the_database_sentence_in_bounded_time(
+    make_bot: MakeBot,
+    fake_slack: FakeSlack,
+    fake_altegio: FakeAltegio,
+    database_proxy: tuple[TcpProxy, str],
+) -> None:
+    proxy, url = database_proxy
+    bot = make_bot(
+        database_url=url,
+        bot_encryption_key=generate_key(),
+        db_pool_timeout=1,
+        db_connect_timeout=2,
+        db_statement_timeout=2,
+    )
+    fake_altegio.add_license(4523464, plan="Business")
+    async with SlackSender(bot.url) as slack:
+        assert "Location 4523464" in text_of(await ask(slack, fake_slack, "/license", "4523464"))
+        proxy.freeze()  # connections stay open, nothing comes back: no error, only silence
+        started = time.monotonic()
+        reply = await ask(slack, fake_slack, "/license", "4523464", timeout=20)
+        elapsed = time.monotonic() - started
+        assert reply["text"] == NO_DATABASE
+        assert elapsed < 10, elapsed  # pool 1 s + connect 2 s + statement 2 s, and a margin
+        proxy.restore()
+        assert "Location 4523464" in text_of(await ask(slack, fake_slack, "/license", "4523464"))
