@@ -12,50 +12,83 @@ from collections.abc import Callable, Iterator
 import uvicorn
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
 from bot.health import HealthCheck
 from bot.runtime import Runtime
-from bot.slack_requests import MalformedRequest, bolt_request, signed_by_slack
+from bot.slack_requests import MalformedRequest, SlackSignature, bolt_request
 
 log = logging.getLogger("altegio.bot")
 
 # Slack's own payloads are a few kilobytes; anything far larger is not from Slack.
 MAX_BODY_BYTES = 1024 * 1024
+# A larger body is still read (not kept) to tell a forgery (401) from Slack (413); beyond this,
+# the connection is refused unread.
+MAX_DISCARD_BYTES = 4 * MAX_BODY_BYTES
+
+
+def _plain(text: str, status: int, *, close: bool = False) -> Response:
+    headers = {"Connection": "close"} if close else None
+    return PlainTextResponse(text, status_code=status, headers=headers)
 
 
 def create_asgi(runtime: Runtime) -> Starlette:
     signing_secret = runtime.settings.slack_signing_secret.get_secret_value()
     metrics_token = runtime.settings.metrics_token
+    body_timeout = runtime.settings.request_body_timeout
+
+    def refused(request: Request, why: str) -> Response:
+        # Never the body: a forged or replayed login form would carry a password.
+        client = request.client.host if request.client else "?"
+        log.info("refused a request from %s: %s", client, why)
+        return _plain("Unauthorized", 401, close=True)
 
     async def events(request: Request) -> Response:
         received = time.perf_counter()
+        # Nothing about the body is looked at before Slack's signature holds: the timestamp and
+        # signature headers first, then an HMAC over the raw bytes as they arrive.
+        signature = SlackSignature(signing_secret, request.headers)
+        if not signature.plausible:
+            return refused(request, "no Slack signature, or a stale timestamp")
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return PlainTextResponse("Request body too large", status_code=413)
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                return PlainTextResponse("Request body too large", status_code=413)
+        if length is not None and (not length.isdigit() or int(length) > MAX_DISCARD_BYTES):
+            return _plain("Request body too large", 413, close=True)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(body_timeout):
+                async for chunk in request.stream():
+                    signature.update(chunk)
+                    size += len(chunk)
+                    if size > MAX_DISCARD_BYTES:
+                        return _plain("Request body too large", 413, close=True)
+                    if size <= MAX_BODY_BYTES:
+                        chunks.append(chunk)
+        except TimeoutError:
+            log.info("cut off a request whose body took over %g s", body_timeout)
+            return _plain("Request timeout", 408, close=True)
+        except ClientDisconnect:
+            return _plain("Bad request", 400, close=True)
+        if not signature.valid():
+            return refused(request, "the Slack signature does not match")
+        if size > MAX_BODY_BYTES:
+            return _plain("Request body too large", 413, close=True)
+        body = b"".join(chunks)
         try:
             slack_request = bolt_request(body, request.headers, request.query_params)
         except MalformedRequest as exc:
-            # Bolt checks signatures only on what it can parse: say 401 to anyone but Slack.
-            if not signed_by_slack(signing_secret, body, request.headers):
-                return PlainTextResponse("Unauthorized", status_code=401)
             log.info("refused a request: %s", exc)
-            return PlainTextResponse("Bad request", status_code=400)
+            return _plain("Bad request", 400)
         try:
             answer = await runtime.app.async_dispatch(slack_request)
         except Exception as exc:
             # Listeners' errors never get here (Bolt and `guarded` answer them): this is a
             # payload Bolt itself could not read, e.g. a view without its type.
             log.warning("refused a request Bolt could not read: %s", type(exc).__name__)
-            return PlainTextResponse("Bad request", status_code=400)
+            return _plain("Bad request", 400)
         if answer.status != 401:  # unsigned requests are nobody's: they would only add labels
             metrics.observe_ack(
                 metrics.request_kind(slack_request.body), time.perf_counter() - received
@@ -97,8 +130,21 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def uvicorn_config(asgi: Starlette, *, host: str, port: int) -> uvicorn.Config:
-    """How the bot is served; the bench serves its bare-Bolt baseline the same way."""
+def uvicorn_config(
+    asgi: Starlette,
+    *,
+    host: str,
+    port: int,
+    max_concurrent_requests: int | None = None,
+    forwarded_allow_ips: str = "127.0.0.1",
+) -> uvicorn.Config:
+    """How the bot is served; the bench serves its bare-Bolt baseline the same way.
+
+    Beyond `max_concurrent_requests` connections and requests at once, uvicorn answers 503.
+    X-Forwarded-For and -Proto are believed only from `forwarded_allow_ips` (the operator's
+    proxies); from anyone else they could put any address in the log.
+    """
+    trusted = [a.strip() for a in forwarded_allow_ips.split(",") if a.strip()]
     return uvicorn.Config(
         asgi,
         host=host,
@@ -106,8 +152,9 @@ def uvicorn_config(asgi: Starlette, *, host: str, port: int) -> uvicorn.Config:
         lifespan="off",
         log_config=None,
         access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips="*",
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        limit_concurrency=max_concurrent_requests,
     )
 
 
@@ -148,7 +195,15 @@ async def serve(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve until a signal (or `stop`); `sock` and `ready` let tests use an ephemeral port."""
-    server = _Server(uvicorn_config(create_asgi(runtime), host=host, port=port), ready)
+    settings = runtime.settings
+    config = uvicorn_config(
+        create_asgi(runtime),
+        host=host,
+        port=port,
+        max_concurrent_requests=settings.max_concurrent_requests,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+    server = _Server(config, ready)
 
     async def stop_on_request() -> None:
         if stop is not None:

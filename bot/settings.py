@@ -60,6 +60,12 @@ HELP: dict[str, str] = {
     "metrics_token": "a bearer token GET /metrics must carry, or empty for none",
     "metrics_port": "the port `alerts --every` serves /metrics on, a whole number from 1 to 65535",
     "metrics_textfile": "a file path the alert sweep writes its metrics to (node_exporter)",
+    "request_body_timeout": "seconds to receive a request's body, a number above 0",
+    "max_concurrent_requests": "a whole number above 0",
+    "forwarded_allow_ips": (
+        "comma-separated addresses of your proxies whose X-Forwarded-* headers are trusted, "
+        "or empty for none"
+    ),
 }
 
 
@@ -107,6 +113,11 @@ class Settings(BaseSettings):
     delivery_retention_hours: float = Field(24.0, ge=1)
     file_retention_days: float = Field(90.0, ge=1)
     alert_retention_days: float = Field(90.0, ge=1)
+
+    # HTTP serving
+    request_body_timeout: float = Field(10.0, gt=0)
+    max_concurrent_requests: int = Field(200, gt=0)
+    forwarded_allow_ips: str = "127.0.0.1"
 
     # Behaviour
     alert_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)

@@ -1,4 +1,5 @@
-"""Turn the bytes Slack posted into a Bolt request, refusing what is not a Slack payload.
+"""Check Slack's signature on the raw bytes, then turn them into a Bolt request, refusing what
+is not a Slack payload. Nothing is parsed before the signature holds (bot/server.py).
 
 Bolt's own parser has two gaps that a served bot must not inherit:
 - it reads any form body that merely *contains* the word "payload" as an interactivity payload,
@@ -35,24 +36,52 @@ def parse_body(text: str, content_type: str | None) -> dict[str, Any]:
         else:
             form = dict(parse_qsl(text, keep_blank_values=True))
             data = json.loads(form["payload"]) if "payload" in form else form
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deeply
         raise MalformedRequest("the body is not valid JSON") from exc
     if not isinstance(data, dict):
         raise MalformedRequest("the payload is not a JSON object")
     return data
 
 
+# Slack signs within seconds of sending; Bolt and Slack's own docs allow five minutes of skew.
+MAX_SIGNATURE_AGE = 300
+
+
+class SlackSignature:
+    """Slack's v0 signature over the raw bytes, computed while they arrive (nothing is parsed).
+
+    The timestamp is checked first, from the headers alone, so a stale or unsigned request can be
+    refused before its body is read; the HMAC then runs over each chunk as it comes.
+    """
+
+    def __init__(self, secret: str, headers: Mapping[str, str], *, now: float | None = None):
+        lower = {k.lower(): v for k, v in headers.items()}
+        timestamp = lower.get("x-slack-request-timestamp", "")
+        self._signature = lower.get("x-slack-signature", "")
+        now = time.time() if now is None else now
+        self.plausible = (
+            timestamp.isascii()
+            and timestamp.isdigit()
+            and len(timestamp) <= 12
+            and abs(now - int(timestamp)) <= MAX_SIGNATURE_AGE
+            and self._signature.startswith("v0=")
+        )
+        self._mac = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":", hashlib.sha256)
+
+    def update(self, chunk: bytes) -> None:
+        self._mac.update(chunk)
+
+    def valid(self) -> bool:
+        expected = "v0=" + self._mac.hexdigest()
+        given = self._signature.encode("utf-8", "replace")
+        return self.plausible and hmac.compare_digest(expected.encode(), given)
+
+
 def signed_by_slack(secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
-    """Slack's v0 signature over the raw bytes, within 5 minutes; for bodies Bolt cannot read
-    (slack_sdk's verifier decodes the body as UTF-8 first, and fails on the rest)."""
-    lower = {k.lower(): v for k, v in headers.items()}
-    timestamp = lower.get("x-slack-request-timestamp", "")
-    signature = lower.get("x-slack-signature", "")
-    if not (timestamp.isascii() and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > 300:
-        return False
-    base = b"v0:" + timestamp.encode() + b":" + body
-    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+    """Whether `body` carries Slack's valid, fresh signature."""
+    check = SlackSignature(secret, headers)
+    check.update(body)
+    return check.valid()
 
 
 def bolt_request(
