@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 
@@ -114,3 +115,36 @@ def test_configure_installs_one_redacting_handler_and_quietens_chatty_libraries(
         root.setLevel(saved[1])
         for name, level in noisy.items():
             logging.getLogger(name).setLevel(level)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password=hunter%212&login=me",
+        "payload=%7B%22password%22%3A+%7B%22password%22%3A+%7B%22value%22%3A+%22hunter%212%22%7D",
+        '{\\"password\\": \\"hunter!2\\"}',
+        '{\\\\\\"value\\\\\\": \\\\\\"hunter!2\\\\\\"}',
+        "{\\u0022password\\u0022: \\u0022hunter!2\\u0022}",
+        "{'state': {'values': {'password': {'password': {'value': 'hunter!2'}}}}}",
+        '"value": "hunter!2 \\"with quotes\\" and spaces"',
+        '"view": {"id": "V1", "state": {"values": {"hunter": {}}}}',
+    ],
+)
+def test_passwords_are_scrubbed_url_encoded_json_escaped_and_in_view_state(text: str) -> None:
+    line = _line(Redactor(), "request: %s", text)
+    assert "[redacted]" in line
+    assert "hunter" not in line and "quotes" not in line, line
+
+
+def test_registered_secrets_are_scrubbed_in_their_encoded_forms() -> None:
+    secret = 'Partner "token"/with spaces!'
+    redactor = Redactor([secret])
+    from urllib.parse import quote, quote_plus
+
+    for form in (quote(secret, safe=""), quote_plus(secret), json.dumps(secret)):
+        assert "Partner" not in _line(redactor, "sent %s", form)
+
+
+def test_ordinary_lines_survive() -> None:
+    text = "alert sweep: 10 watches; file F1 state: uploaded; posted 2"
+    assert text in _line(Redactor(), "%s", text)
