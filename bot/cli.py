@@ -1,4 +1,4 @@
-"""The `altegio-bot` command: serve, socket, console, demo, alerts, keygen."""
+"""The `altegio-bot` command: serve, socket, console, demo, alerts, keygen, rotate-keys."""
 
 from __future__ import annotations
 
@@ -150,6 +150,38 @@ def cmd_keygen(args: argparse.Namespace) -> None:
     print(generate_key())
 
 
+def cmd_rotate_keys(args: argparse.Namespace) -> None:
+    from bot.storage import StorageError, open_store
+
+    settings = _settings()
+    outcome: list[int] = []
+
+    async def main() -> None:
+        try:
+            store = await open_store(settings.database_url, settings.bot_encryption_key)
+        except StorageError as exc:
+            raise StartupError(str(exc)) from None
+        try:
+            done = await store.rotate_keys()
+        finally:
+            await store.close()
+        print(
+            f"Re-encrypted {done.rewritten} stored secrets under the first key of "
+            f"BOT_ENCRYPTION_KEY ({done.current} already were); the other keys can be dropped."
+        )
+        if done.unreadable:
+            print(
+                f"{done.unreadable} could not be opened by any configured key and were left as "
+                "they are: those people will have to log in again.",
+                file=sys.stderr,
+            )
+        outcome.append(1 if done.unreadable else 0)
+
+    _run(main)
+    if outcome and outcome[0]:
+        raise SystemExit(outcome[0])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="altegio-bot", description="A Slack app for the Altegio B2B API."
@@ -178,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     alerts.set_defaults(func=cmd_alerts)
     sub.add_parser("keygen", help="print a fresh BOT_ENCRYPTION_KEY").set_defaults(func=cmd_keygen)
+    sub.add_parser(
+        "rotate-keys", help="re-encrypt every stored secret under the first BOT_ENCRYPTION_KEY"
+    ).set_defaults(func=cmd_rotate_keys)
     return parser
 
 

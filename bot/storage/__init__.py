@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import stat
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError
 
-from .crypto import TokenCipher, generate_key, resolve_cipher
+from .crypto import TokenCipher, generate_key, key_file_for, resolve_cipher
 from .engine import PoolOptions, create_engine
 from .errors import (
     DatabaseUnavailable,
@@ -30,7 +32,9 @@ from .errors import (
     StorageConfigError,
     StorageError,
     UnsupportedDatabaseURL,
+    WrongEncryptionKey,
 )
+from .keys import check_keys
 from .migrations import LATEST_VERSION, migrate
 from .store import SqlStore, utcnow
 from .urls import is_sqlite, normalise_database_url, redact, sqlite_path
@@ -47,6 +51,7 @@ __all__ = [
     "StorageError",
     "TokenCipher",
     "UnsupportedDatabaseURL",
+    "WrongEncryptionKey",
     "generate_key",
     "normalise_database_url",
     "open_store",
@@ -92,6 +97,7 @@ async def open_store(
     engine = create_engine(url, pool)
     try:
         version = await migrate(engine)
+        await check_keys(engine, cipher, key_source=_key_source(key, path))
     except StorageError:
         await engine.dispose()
         raise
@@ -107,11 +113,33 @@ async def open_store(
     return SqlStore(engine, cipher, clock=clock, deadline=deadline)
 
 
+def _key_source(key: str | None, path: Path | None) -> str:
+    if key and key.strip():
+        return "BOT_ENCRYPTION_KEY"
+    if path is not None:
+        return f"the key file {key_file_for(path)} (BOT_ENCRYPTION_KEY is not set)"
+    return "a temporary key"
+
+
 def _prepare_sqlite_file(path: Path) -> None:
+    """Create the database file readable by its owner only; SQLite gives its -wal and -shm
+    files the database file's permissions."""
     if not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        log.info("Creating the SQLite database %s", path.resolve())
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning(
+                "The SQLite database %s can be read by other users (mode %o); run `chmod 600 %s`.",
+                path,
+                mode,
+                path,
+            )
+        return
+    os.close(fd)
+    log.info("Creating the SQLite database %s", path.resolve())
 
 
 def _unavailable(url: str, exc: BaseException) -> str:

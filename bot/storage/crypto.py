@@ -1,8 +1,14 @@
-"""Encryption of Altegio user tokens at rest (Fernet, with key rotation through MultiFernet).
+"""Encryption of secrets at rest (Fernet, with key rotation through MultiFernet).
 
 BOT_ENCRYPTION_KEY holds one or more comma-separated Fernet keys: the first encrypts, all of them
 decrypt, so an operator rotates by putting a new key first and keeping the old one until every
-stored session has been re-encrypted (the store does that as it reads them).
+stored secret has been re-encrypted (`altegio-bot rotate-keys`, or the store as it reads them).
+
+Every ciphertext is bound to a context naming what it belongs to (`account/T1/U1`): Fernet has
+no associated data, so the context goes inside the authenticated plaintext, ahead of the secret,
+and decryption checks it. A session copied onto another user's row then does not decrypt.
+Ciphertexts written before binding existed hold the bare secret; they are read only when asked
+for (`unbound_ok`), which the start-up upgrade does once to bind them (see keys.py).
 
 On the embedded SQLite default with no key set, a key file is created beside the database so a
 first start needs no setup; PostgreSQL is shared by several processes and hosts, where a
@@ -12,6 +18,7 @@ per-host key file would split the fleet, so there the key must be given.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import os
 import stat
@@ -79,21 +86,43 @@ class TokenCipher:
     def key_count(self) -> int:
         return len(self._fernets)
 
-    def encrypt(self, plaintext: str) -> str:
-        return self._primary.encrypt(plaintext.encode("utf-8")).decode("ascii")
+    def encrypt(self, plaintext: str, *, context: str) -> str:
+        """`plaintext` under the first key, bound to `context` (what it belongs to)."""
+        if "\x00" in context:
+            raise ValueError("a context cannot contain NUL")
+        data = _BOUND + context.encode("utf-8") + b"\x00" + plaintext.encode("utf-8")
+        return self._primary.encrypt(data).decode("ascii")
 
-    def decrypt(self, ciphertext: str) -> tuple[str, bool]:
-        """Return (plaintext, stale); stale means it was not encrypted with the first key.
+    def decrypt(
+        self, ciphertext: str, *, context: str, unbound_ok: bool = False
+    ) -> tuple[str, bool]:
+        """Return (plaintext, stale); stale means it should be encrypted again: it was not
+        under the first key, or (with `unbound_ok`) it predates binding.
 
-        Raises InvalidToken when no configured key opens it.
+        Raises InvalidToken when no configured key opens it, or it belongs to another context.
         """
-        token = ciphertext.encode("ascii")
         try:
-            return self._primary.decrypt(token).decode("utf-8"), False
+            token = ciphertext.encode("ascii")
+        except UnicodeEncodeError:
+            raise InvalidToken from None
+        try:
+            data, stale = self._primary.decrypt(token), False
         except InvalidToken:
             if len(self._fernets) == 1:
                 raise
-        return self._all.decrypt(token).decode("utf-8"), True
+            data, stale = self._all.decrypt(token), True
+        if not data.startswith(_BOUND):
+            if not unbound_ok:
+                raise InvalidToken
+            return data.decode("utf-8"), True
+        bound_to, separator, plaintext = data[len(_BOUND) :].partition(b"\x00")
+        if not separator or not hmac.compare_digest(bound_to, context.encode("utf-8")):
+            raise InvalidToken
+        return plaintext.decode("utf-8"), stale
+
+
+# Marks a bound plaintext; a bare secret from before binding never starts with NUL.
+_BOUND = b"\x00bound\x00"
 
 
 def key_file_for(database_path: Path) -> Path:

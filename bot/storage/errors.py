@@ -27,6 +27,10 @@ class InvalidEncryptionKey(StorageConfigError):
     """BOT_ENCRYPTION_KEY or the key file holds something that is not a Fernet key."""
 
 
+class WrongEncryptionKey(StorageConfigError):
+    """No configured key opens what the database's first key encrypted."""
+
+
 class SchemaTooNew(StorageConfigError):
     """The database was migrated by a newer altegio-bot than this one."""
 

@@ -138,9 +138,24 @@ def _v2_leases(conn: Connection) -> None:
     conn.execute(text("DELETE FROM alerts WHERE team_id = '~sweep'"))
 
 
+def _v3_key_checks(conn: Connection) -> None:
+    # The check value itself is written at start-up (keys.py): a migration has no key.
+    md = MetaData()
+    Table(
+        "key_checks",
+        md,
+        Column("name", String(64), nullable=False),
+        Column("ciphertext", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint("name", name="pk_key_checks"),
+    )
+    md.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, deliveries, files, watches, alerts", _v1_initial),
     Migration(2, "leases", _v2_leases),
+    Migration(3, "encryption key check", _v3_key_checks),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

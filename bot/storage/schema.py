@@ -76,7 +76,8 @@ accounts = Table(
     Column("altegio_user_id", BigInteger, nullable=False),
     Column("name", Text, nullable=False),
     Column("login", Text, nullable=False),
-    # Fernet ciphertext only; the plain token never reaches the database.
+    # Fernet ciphertext bound to (team_id, user_id) only; the plain token never reaches the
+    # database (crypto.py, keys.py).
     Column("token_ciphertext", Text, nullable=False),
     Column("linked_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("team_id", "user_id", name="pk_accounts"),
@@ -145,4 +146,15 @@ leases = Table(
     Column("owner", String(255), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("name", name="pk_leases"),
+)
+
+# One row per key check: a known value encrypted with BOT_ENCRYPTION_KEY when the database first
+# saw it, so a start with another key stops at once instead of finding every session unreadable.
+key_checks = Table(
+    "key_checks",
+    metadata,
+    Column("name", String(64), nullable=False),
+    Column("ciphertext", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("name", name="pk_key_checks"),
 )

@@ -40,6 +40,7 @@ from handlers.store import AlertKey, LinkedAccount, StoreUnavailable, Watch
 
 from .crypto import InvalidToken, TokenCipher
 from .engine import READ_OPTIONS, WRITE_OPTIONS
+from .keys import Rewrap, account_context, rotate_keys
 from .reads import SqliteReader
 from .schema import (
     UNKNOWN_PERIOD,
@@ -285,7 +286,9 @@ class SqlStore:
             "altegio_user_id": altegio_user_id,
             "name": name,
             "login": login,
-            "token_ciphertext": self._cipher.encrypt(user_token),
+            "token_ciphertext": self._cipher.encrypt(
+                user_token, context=account_context(team_id, user_id)
+            ),
             "linked_at": linked_at,
         }
         stmt = self._insert(accounts).values(team_id=team_id, user_id=user_id, **values)
@@ -308,13 +311,15 @@ class SqlStore:
             return None
         (row,) = rows  # the primary key
         try:
-            user_token, stale = self._cipher.decrypt(row.token_ciphertext)
+            user_token, stale = self._cipher.decrypt(
+                row.token_ciphertext, context=account_context(team_id, user_id)
+            )
         except InvalidToken:
             # Kept, not deleted: restoring the right key brings the session back.
             log.warning(
                 "The stored Altegio session of Slack user %s (team %s) cannot be decrypted with "
-                "the configured encryption keys (was BOT_ENCRYPTION_KEY or the key file "
-                "changed?); treating the user as not linked.",
+                "the configured encryption keys, or was saved for another user; treating the "
+                "user as not linked.",
                 user_id,
                 team_id,
             )
@@ -340,7 +345,11 @@ class SqlStore:
                 accounts.c.user_id == user_id,
                 accounts.c.token_ciphertext == old,
             )
-            .values(token_ciphertext=self._cipher.encrypt(plaintext))
+            .values(
+                token_ciphertext=self._cipher.encrypt(
+                    plaintext, context=account_context(team_id, user_id)
+                )
+            )
         )
         async with self._writing() as conn:
             return _rowcount(await conn.execute(stmt)) == 1
@@ -360,7 +369,9 @@ class SqlStore:
         rewritten = 0
         for row in rows:
             try:
-                plaintext, stale = self._cipher.decrypt(row.token_ciphertext)
+                plaintext, stale = self._cipher.decrypt(
+                    row.token_ciphertext, context=account_context(row.team_id, row.user_id)
+                )
             except InvalidToken:
                 log.warning(
                     "The stored session of Slack user %s (team %s) cannot be decrypted with any "
@@ -374,6 +385,10 @@ class SqlStore:
             ):
                 rewritten += 1
         return rewritten
+
+    async def rotate_keys(self) -> Rewrap:
+        """Re-encrypt every stored secret and the key check under the first key."""
+        return await rotate_keys(self.engine, self._cipher)
 
     async def forget_account(self, team_id: str, user_id: str) -> bool:
         stmt = delete(accounts).where(accounts.c.team_id == team_id, accounts.c.user_id == user_id)

@@ -1,9 +1,10 @@
 import sqlite3
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
-from bot.storage import SqlStore, generate_key, open_store
+from bot.storage import SqlStore, WrongEncryptionKey, generate_key, open_store
 from bot.storage.schema import accounts
 from bot.storage.urls import normalise_database_url, sqlite_path
 
@@ -130,19 +131,56 @@ async def test_reencrypt_accounts_finishes_a_rotation(database_url) -> None:
         await only_new.close()
 
 
-async def test_wrong_key_means_not_linked_and_keeps_the_row(database_url, caplog) -> None:
-    first = await open_store(database_url, generate_key())
+async def test_a_wrong_key_stops_the_start_and_keeps_the_session(database_url) -> None:
+    key = generate_key()
+    first = await open_store(database_url, key)
     await _link(first)
     await first.close()
-    other = await open_store(database_url, generate_key())
+    with pytest.raises(WrongEncryptionKey, match="does not match this database"):
+        await open_store(database_url, generate_key())
+    again = await open_store(database_url, key)
     try:
-        assert await other.get_account("T1", "U1") is None
-        assert "cannot be decrypted" in caplog.text
-        assert TOKEN not in caplog.text
-        async with other.engine.connect() as conn:
-            assert (await conn.execute(select(accounts.c.user_id))).scalars().all() == ["U1"]
+        assert (await again.get_account("T1", "U1")).user_token == TOKEN
     finally:
-        await other.close()
+        await again.close()
+
+
+async def test_a_session_copied_onto_another_users_row_does_not_decrypt(
+    database_url, encryption_key, caplog
+) -> None:
+    store = await open_store(database_url, encryption_key)
+    try:
+        await _link(store, "U1")
+        await _link(store, "U2", token="the-other-users-token")
+        async with store.engine.begin() as conn:
+            mine = (
+                await conn.execute(
+                    select(accounts.c.token_ciphertext).where(accounts.c.user_id == "U1")
+                )
+            ).scalar()
+            for user_id, team_id in (("U2", "T1"), ("U3", "T1"), ("U1", "T2")):
+                values = {"token_ciphertext": mine, "team_id": team_id, "user_id": user_id}
+                await conn.execute(
+                    accounts.delete().where(
+                        accounts.c.user_id == user_id, accounts.c.team_id == team_id
+                    )
+                )
+                await conn.execute(
+                    accounts.insert().values(
+                        altegio_user_id=42,
+                        name="Ada",
+                        login="ada@example.com",
+                        linked_at=datetime(2026, 1, 1, tzinfo=UTC),
+                        **values,
+                    )
+                )
+        assert await store.get_account("T1", "U2") is None
+        assert await store.get_account("T1", "U3") is None
+        assert await store.get_account("T2", "U1") is None  # the same user id, another workspace
+        assert "saved for another user" in caplog.text
+        assert (await store.get_account("T1", "U1")).user_token == TOKEN
+    finally:
+        await store.close()
 
 
 async def test_naive_clock_is_read_as_utc(database_url, encryption_key) -> None:

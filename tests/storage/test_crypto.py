@@ -22,28 +22,48 @@ def test_generate_key_is_a_fernet_key() -> None:
     assert key != generate_key()
 
 
+C = "account/T1/U1"
+
+
 def test_round_trip_and_ciphertext_hides_plaintext() -> None:
     cipher = TokenCipher([generate_key()])
-    token = cipher.encrypt("user-token-123")
+    token = cipher.encrypt("user-token-123", context=C)
     assert "user-token-123" not in token
-    assert cipher.decrypt(token) == ("user-token-123", False)
+    assert cipher.decrypt(token, context=C) == ("user-token-123", False)
 
 
 def test_first_key_encrypts_all_keys_decrypt() -> None:
     old, new = generate_key(), generate_key()
-    under_old = TokenCipher([old]).encrypt("t")
+    under_old = TokenCipher([old]).encrypt("t", context=C)
     rotated = TokenCipher(parse_keys(f"{new}, {old}"))
-    assert rotated.decrypt(under_old) == ("t", True)  # stale: due for re-encryption
-    fresh = rotated.encrypt("t")
-    assert TokenCipher([new]).decrypt(fresh) == ("t", False)
+    assert rotated.decrypt(under_old, context=C) == ("t", True)  # stale: due for re-encryption
+    fresh = rotated.encrypt("t", context=C)
+    assert TokenCipher([new]).decrypt(fresh, context=C) == ("t", False)
     with pytest.raises(InvalidToken):
-        TokenCipher([old]).decrypt(fresh)
+        TokenCipher([old]).decrypt(fresh, context=C)
 
 
 def test_unknown_key_raises_invalid_token() -> None:
-    token = TokenCipher([generate_key()]).encrypt("t")
+    token = TokenCipher([generate_key()]).encrypt("t", context=C)
     with pytest.raises(InvalidToken):
-        TokenCipher([generate_key(), generate_key()]).decrypt(token)
+        TokenCipher([generate_key(), generate_key()]).decrypt(token, context=C)
+
+
+@pytest.mark.parametrize("other", ["account/T1/U2", "account/T2/U1", "account/T1/U1x", ""])
+def test_a_ciphertext_opens_only_in_its_own_context(other: str) -> None:
+    cipher = TokenCipher([generate_key()])
+    token = cipher.encrypt("t", context=C)
+    with pytest.raises(InvalidToken):
+        cipher.decrypt(token, context=other)
+
+
+def test_a_ciphertext_from_before_binding_is_read_only_when_asked() -> None:
+    key = generate_key()
+    unbound = Fernet(key).encrypt(b"user-token-123").decode()  # as the first release stored it
+    cipher = TokenCipher([key])
+    with pytest.raises(InvalidToken):
+        cipher.decrypt(unbound, context=C)
+    assert cipher.decrypt(unbound, context=C, unbound_ok=True) == ("user-token-123", True)
 
 
 @pytest.mark.parametrize("value", ["", " , ", "not-a-key", f"{generate_key()},short"])
@@ -75,7 +95,7 @@ def test_sqlite_without_key_creates_private_key_file(tmp_path, caplog) -> None:
     assert key not in caplog.text
     # The next start reads the same key.
     again = resolve_cipher(None, sqlite=True, database_path=db)
-    assert again.decrypt(cipher.encrypt("t")) == ("t", False)
+    assert again.decrypt(cipher.encrypt("t", context=C), context=C) == ("t", False)
     assert list(tmp_path.iterdir()) == [key_path]  # no temporary files left behind
 
 
@@ -118,12 +138,12 @@ def test_setting_wins_over_key_file(tmp_path) -> None:
     file_cipher = resolve_cipher(None, sqlite=True, database_path=db)
     key = generate_key()
     cipher = resolve_cipher(key, sqlite=True, database_path=db)
-    assert TokenCipher([key]).decrypt(cipher.encrypt("t")) == ("t", False)
+    assert TokenCipher([key]).decrypt(cipher.encrypt("t", context=C), context=C) == ("t", False)
     with pytest.raises(InvalidToken):
-        cipher.decrypt(file_cipher.encrypt("t"))
+        cipher.decrypt(file_cipher.encrypt("t", context=C), context=C)
 
 
 def test_memory_database_gets_a_temporary_key(tmp_path) -> None:
     cipher = resolve_cipher(None, sqlite=True, database_path=None)
-    assert cipher.decrypt(cipher.encrypt("t")) == ("t", False)
+    assert cipher.decrypt(cipher.encrypt("t", context=C), context=C) == ("t", False)
     assert "key" not in repr(cipher).lower().replace("key(s)", "")
