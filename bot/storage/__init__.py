@@ -138,6 +138,8 @@ def _prepare_sqlite_file(path: Path) -> None:
                 path,
             )
         return
+    except OSError:
+        return  # e.g. the path runs through a file: SQLite's own error says it best
     os.close(fd)
     log.info("Creating the SQLite database %s", path.resolve())
 
