@@ -5,16 +5,20 @@ Knows nothing of Slack; handlers get an `AltegioClient` through the Bolt context
 
 from api.cache import SingleFlightCache
 from api.client import AltegioClient, mask_phone, parse_retry_after, token_fingerprint
+from api.config import CacheTTLs, RateConfig, Retries
 from api.errors import (
     AccessDenied,
     AltegioError,
     AuthenticationError,
+    Busy,
     InvalidCredentials,
     InvalidInput,
     NotFound,
     RateLimited,
+    TooManyAttempts,
     Unavailable,
 )
+from api.lanes import LaneLimiter, LaneWaits, LoginAttempts, lane, set_lane
 from api.models import (
     AltegioUser,
     ImageGroup,
@@ -32,24 +36,34 @@ __all__ = [
     "AltegioError",
     "AltegioUser",
     "AuthenticationError",
+    "Busy",
+    "CacheTTLs",
     "ImageGroup",
     "ImageUpload",
     "ImageVersion",
     "InvalidCredentials",
     "InvalidInput",
+    "LaneLimiter",
+    "LaneWaits",
     "License",
     "LicenseOption",
+    "LoginAttempts",
     "NoLimit",
     "NotFound",
     "PhoneValidation",
+    "RateConfig",
     "RateLimited",
     "RateLimiter",
     "RedisRateLimiter",
+    "Retries",
     "SingleFlightCache",
     "TokenBucket",
+    "TooManyAttempts",
     "Unavailable",
     "build_limiter",
+    "lane",
     "mask_phone",
     "parse_retry_after",
+    "set_lane",
     "token_fingerprint",
 ]

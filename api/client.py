@@ -23,6 +23,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from api.cache import SingleFlightCache
+from api.config import CacheTTLs, RateConfig, Retries
 from api.errors import (
     PARTNER,
     USER,
@@ -36,6 +37,7 @@ from api.errors import (
     TokenKind,
     Unavailable,
 )
+from api.lanes import LaneLimiter, LoginAttempts, current
 from api.models import AltegioUser, ImageUpload, License, PhoneValidation, parse_flag
 from api.ratelimit import NoLimit, RateLimiter, TokenBucket
 
@@ -179,52 +181,47 @@ class AltegioClient:
         base_url: str,
         partner_token: str | SecretStr,
         *,
-        rate_limit: float | None = 5.0,
         timeout: float = 10.0,
-        max_retries: int = 3,
-        license_ttl: float = 300,
-        phone_ttl: float = 86400,
-        not_found_ttl: float = 30,
+        rate: RateConfig | None = RateConfig(),  # noqa: B008 - frozen, shared safely
+        retries: Retries = Retries(),  # noqa: B008
+        cache: CacheTTLs = CacheTTLs(),  # noqa: B008
         limiter: RateLimiter | None = None,
+        login_attempts: LoginAttempts | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        burst: float = 1.0,
-        rate_limit_per_minute: float | None = None,
-        headroom: float = 0.05,
-        backoff_base: float = 0.5,
-        backoff_max: float = 8.0,
-        retry_after_cap: float = 30.0,
-        cache_size: int = 10_000,
         sleep: Callable[[float], Awaitable[Any]] | None = None,
         observer: CallObserver | None = None,
     ) -> None:
+        """`rate` None: no pacing. `limiter` (shared, e.g. through Redis) replaces `rate`'s own
+        and belongs to the caller. `login_attempts` throttles each person's logins."""
         partner = _reveal(partner_token)
         if partner is None:
             raise ValueError("the Altegio partner token is empty")
         base = (base_url or "").strip()
         if not base.startswith(("http://", "https://")):
             raise ValueError("the Altegio base URL must start with http:// or https://")
-        if max_retries < 0:
-            raise ValueError("max_retries must be 0 or more")
         self._partner = SecretStr(partner)
         self.base_url = base.rstrip("/") + "/"  # httpx then joins relative paths beneath it
         self.timeout = float(timeout)
-        self.max_retries = int(max_retries)
-        self.backoff_base = float(backoff_base)
-        self.backoff_max = float(backoff_max)
-        self.retry_after_cap = float(retry_after_cap)
+        self.retries = retries
         self.upstream_calls = 0
         self._sleep = sleep if sleep is not None else asyncio.sleep
         self._observer = observer
         self._random = random.Random()  # noqa: S311 - jitter, not security
         if limiter is None:
             limiter = (
-                TokenBucket(
-                    rate_limit, burst=burst, per_minute=rate_limit_per_minute, headroom=headroom
+                LaneLimiter(
+                    TokenBucket(
+                        rate.rate,
+                        burst=rate.burst,
+                        per_minute=rate.per_minute,
+                        headroom=rate.headroom,
+                    )
                 )
-                if rate_limit
+                if rate is not None and rate.rate
                 else NoLimit()
             )
         self.limiter: RateLimiter = limiter
+        self.login_attempts = login_attempts if login_attempts is not None else LoginAttempts()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -233,10 +230,10 @@ class AltegioClient:
             follow_redirects=False,
         )
         self._licenses: SingleFlightCache[License] = SingleFlightCache(
-            license_ttl, negative_ttl=not_found_ttl, negative=(NotFound,), maxsize=cache_size
+            cache.license, negative_ttl=cache.not_found, negative=(NotFound,), maxsize=cache.size
         )
         self._phones: SingleFlightCache[PhoneValidation] = SingleFlightCache(
-            phone_ttl, negative_ttl=not_found_ttl, negative=(NotFound,), maxsize=cache_size
+            cache.phone, negative_ttl=cache.not_found, negative=(NotFound,), maxsize=cache.size
         )
 
     def __repr__(self) -> str:
@@ -270,7 +267,9 @@ class AltegioClient:
 
         async def fetch() -> License:
             data = await self._call(
-                "GET", f"license/{location_id}", user_token=token,
+                "GET",
+                f"license/{location_id}",
+                user_token=token,
                 extra={"location_id": location_id},
             )
             if isinstance(data, list) and len(data) == 1:
@@ -298,7 +297,8 @@ class AltegioClient:
         async def fetch() -> PhoneValidation:
             try:
                 data = await self._call(
-                    "GET", f"validation/validate_phone/{quote(text, safe='')}",
+                    "GET",
+                    f"validation/validate_phone/{quote(text, safe='')}",
                     log_path=f"validation/validate_phone/{mask_phone(text)}",
                 )
             except InvalidInput as error:
@@ -310,7 +310,11 @@ class AltegioClient:
         return await self._cached("phone", self._phones, text, fetch)
 
     async def authenticate(self, login: str, password: str) -> AltegioUser:
-        """Exchange a login (e-mail or phone) and password for the user's token."""
+        """Exchange a login (e-mail or phone) and password for the user's token.
+
+        Counts an attempt for the person in the current lane's key (TooManyAttempts past the
+        limit), before any request is made."""
+        self.login_attempts.check(current()[1])
         data = await self._call(
             "POST", "auth", json_body={"login": login, "password": password}, login=True
         )
@@ -341,7 +345,9 @@ class AltegioClient:
         company_id = _positive_id(company_id, "location id")
         entity_id = _positive_id(entity_id, f"{kind} id")
         data = await self._call(
-            "POST", f"images/{kind}", user_token=token,
+            "POST",
+            f"images/{kind}",
+            user_token=token,
             files={"image": (filename or "image", content, content_type)},
             data={"company_id": str(company_id), f"{kind}_id": str(entity_id)},
             extra={"location_id": company_id},
@@ -380,7 +386,7 @@ class AltegioClient:
 
     def _backoff(self, attempt: int) -> float:
         # Full jitter: spreads the retries of many callers instead of having them retry in step.
-        ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
+        ceiling = min(self.retries.backoff_max, self.retries.backoff_base * (2**attempt))
         return self._random.uniform(0, ceiling)
 
     async def _call(
@@ -401,8 +407,14 @@ class AltegioClient:
         `login` marks POST /auth, where a refusal means wrong credentials, not a bad token.
         """
         response = await self._send(
-            method, path, log_path=log_path or path, user_token=user_token,
-            json_body=json_body, files=files, data=data, extra=extra or {},
+            method,
+            path,
+            log_path=log_path or path,
+            user_token=user_token,
+            json_body=json_body,
+            files=files,
+            data=data,
+            extra=extra or {},
         )
         status = response.status_code
         if 300 <= status < 400:
@@ -443,8 +455,12 @@ class AltegioClient:
             else:
                 return _unwrap(body)
         raise _error_for(
-            status, message, _errors_of(body), user_token_sent=user_token is not None,
-            login=login, reported_status=response.status_code,
+            status,
+            message,
+            _errors_of(body),
+            user_token_sent=user_token is not None,
+            login=login,
+            reported_status=response.status_code,
         )
 
     async def _send(
@@ -463,7 +479,7 @@ class AltegioClient:
         # could upload an image twice. Refusals that happened before any work (429, or a
         # connection that never opened) are safe to repeat for every method.
         idempotent = method.upper() in {"GET", "HEAD", "OPTIONS"}
-        attempts = self.max_retries + 1
+        attempts = self.retries.max_retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             await self.limiter.acquire()
@@ -495,7 +511,11 @@ class AltegioClient:
                     self._observer.on_call(_endpoint(path), status, elapsed / 1000)
                 log.log(
                     logging.WARNING if status >= 500 or status == 429 else logging.INFO,
-                    "altegio %s %s -> %s in %.0f ms", method, log_path, status, elapsed,
+                    "altegio %s %s -> %s in %.0f ms",
+                    method,
+                    log_path,
+                    status,
+                    elapsed,
                     extra={**fields, "status": status, "latency_ms": round(elapsed, 1)},
                 )
                 if status == 429 and not last:
@@ -503,7 +523,7 @@ class AltegioClient:
                     if retry_after is None:
                         delay = self._backoff(attempt)
                     else:
-                        delay = min(retry_after, self.retry_after_cap)
+                        delay = min(retry_after, self.retries.retry_after_cap)
                         await _pause(self.limiter, delay)
                     await self._sleep(delay)
                     continue
@@ -516,7 +536,11 @@ class AltegioClient:
             if self._observer is not None:
                 self._observer.on_call(_endpoint(path), None, elapsed / 1000)
             log.warning(
-                "altegio %s %s failed in %.0f ms: %s", method, log_path, elapsed, error.message,
+                "altegio %s %s failed in %.0f ms: %s",
+                method,
+                log_path,
+                elapsed,
+                error.message,
                 extra={**fields, "status": None, "latency_ms": round(elapsed, 1)},
             )
             if last or not retryable:
@@ -585,7 +609,8 @@ def _plain_error_for(
     if status == 401:
         token = _token_refused(message or "", user_token_sent=user_token_sent)
         default = (
-            "Altegio refused the partner token" if token == PARTNER
+            "Altegio refused the partner token"
+            if token == PARTNER
             else "Altegio refused the user token; log in again"
         )
         return AuthenticationError(message or default, token=token, status=status)
@@ -594,8 +619,7 @@ def _plain_error_for(
     if status == 404:
         return NotFound(message or "Altegio has no such resource", status=status)
     if status in (400, 409, 413, 415, 422):
-        return InvalidInput(message or "Altegio rejected the request", status=status,
-                            errors=errors)
+        return InvalidInput(message or "Altegio rejected the request", status=status, errors=errors)
     if status == 408:
         return Unavailable(message or "Altegio timed out", status=status)
     return AltegioError(message or f"Altegio answered HTTP {status}", status=status)

@@ -91,3 +91,16 @@ class RateLimited(AltegioError):
 class Unavailable(AltegioError):
     """Altegio could not answer usefully: 5xx, timeout, connection error, or a body that is not
     Altegio's JSON (an HTML page from a proxy, an empty body)."""
+
+
+class Busy(AltegioError):
+    """The call waited its lane's longest wait for a request slot and was not sent: Altegio's
+    budget is taken by others. `.retry_after` (whole seconds) estimates when it frees up."""
+
+    def __init__(self, message: str, *, retry_after: int, status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(Busy):
+    """This person tried to log in too often; `.retry_after` says when the next try is allowed."""

@@ -36,8 +36,11 @@ import asyncio
 import logging
 import math
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
+
+from api.lanes import LaneLimiter, LaneWaits
 
 log = logging.getLogger("altegio.api")
 
@@ -177,11 +180,15 @@ class TokenBucket:
 
 
 # KEYS: the next free slot, the shift (see TokenBucket) and the slot of the latest request let
-# through, all in microseconds. ARGV: mode (RESERVE, PAUSE or SETTLE), interval, burst tolerance,
-# late tolerance, then the pause or the ticket to settle, and the time (-1: Redis's own clock, so
-# processes need not agree on the time). Returns {wait, ticket}. The same steps as TokenBucket.
+# through, all in microseconds; then, for the lanes (see lanes.py), one sorted set per lane of the
+# processes with waiters in it (scored by when that mark expires) and a hash of how many times in
+# a row each lane deferred. ARGV: mode (RESERVE, PAUSE, SETTLE or IDLE), interval, burst
+# tolerance, late tolerance, then the pause or the ticket to settle, the time (-1: Redis's own
+# clock, so processes need not agree on the time), the lane reserved for, this process's waiting
+# lanes ("0110": a digit per lane), its id, how long its marks live, and the minimum share.
+# Returns {wait, ticket, deferred}. The slot steps are those of TokenBucket.
 # Microseconds since the epoch fit a double exactly; '%.0f' keeps all digits when stored.
-RESERVE, PAUSE, SETTLE = 0, 1, 2
+RESERVE, PAUSE, SETTLE, IDLE = 0, 1, 2, 3
 _GCRA = """
 local mode = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
@@ -189,9 +196,44 @@ local tolerance = tonumber(ARGV[3])
 local late = tonumber(ARGV[4])
 local value = tonumber(ARGV[5])
 local now = tonumber(ARGV[6])
+local lane = tonumber(ARGV[7])
+local mask = ARGV[8]
+local me = ARGV[9]
+local mark_ttl = tonumber(ARGV[10])
+local min_share = tonumber(ARGV[11])
 if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local lanes = string.len(mask)
+if mode == 3 then
+  for i = 1, lanes do redis.call('ZREM', KEYS[3 + i], me) end
+  return {0, 0, 0}
+end
+if mode == 0 then
+  for i = 1, lanes do
+    local k = KEYS[3 + i]
+    if string.sub(mask, i, i) == '1' then
+      redis.call('ZADD', k, now + mark_ttl, me)
+    else
+      redis.call('ZREM', k, me)
+    end
+    redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
+    redis.call('PEXPIRE', k, math.ceil(mark_ttl / 1000) + 1000)
+  end
+  local ahead = 0
+  for i = 1, lane do
+    ahead = ahead + redis.call('ZCARD', KEYS[3 + i])
+    if string.sub(mask, i, i) == '1' then ahead = ahead - 1 end
+  end
+  local skips = KEYS[4 + lanes]
+  if ahead > 0 then
+    local n = redis.call('HINCRBY', skips, lane, 1)
+    redis.call('PEXPIRE', skips, math.ceil(mark_ttl / 1000) + 1000)
+    if n < min_share then return {0, 0, 1} end
+  end
+  redis.call('HSET', skips, lane, 0)
+  redis.call('PEXPIRE', skips, math.ceil(mark_ttl / 1000) + 1000)
 end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local shift = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -232,16 +274,31 @@ local ttl = math.ceil(math.max(tat - now, 0) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', ttl)
 redis.call('SET', KEYS[2], string.format('%.0f', shift), 'PX', ttl)
 redis.call('SET', KEYS[3], string.format('%.0f', last), 'PX', ttl)
-return {wait, ticket}
+return {wait, ticket, 0}
 """
+
+# The lanes, as lanes.py names them; only their number and order matter here.
+_LANES = 4
+_NO_LANES = "0" * _LANES
 
 
 class RedisRateLimiter:
     """A limiter shared by every process that uses the same Redis `key`.
 
-    If Redis cannot be reached, the limiter falls back to an in-process `TokenBucket` at the same
-    rate (logged once per outage) rather than stopping the bot: a few processes briefly pacing
-    themselves separately is better than none of them answering.
+    Shared lanes: each `take` publishes which lanes have waiters in this process (marks that
+    expire after `mark_ttl` unless renewed, and are removed when the process's queue empties). A
+    process reserving for a lane while another process has waiters in a better lane defers: it
+    sleeps one interval and asks again, so a login waiting in one process gets the slots a sweep
+    in another would have taken. The approximations: a process already holding a reservation
+    keeps it (at most one per process, so a login waits at most about one interval per process);
+    and the minimum share counts deferrals, one an interval per deferring process, rather than
+    slots given away, so with several processes deferring in one lane it gets its turn sooner.
+
+    A breaker guards against Redis vanishing or hanging: Redis is asked with short timeouts
+    (`timeout`), and after a failure the process paces itself with an in-process `TokenBucket` at
+    `fallback_share` of the rate (its share of the budget, e.g. 1/2 with two workers) without
+    asking Redis again until `probe_every` seconds have passed; then one call probes it. A hung
+    Redis costs one timeout per probe, not one per request. Logged once each way.
     """
 
     def __init__(
@@ -256,13 +313,23 @@ class RedisRateLimiter:
         sleep: Sleep = asyncio.sleep,
         clock: Clock | None = None,
         client: Any = None,
+        timeout: float = 0.25,
+        probe_every: float = 5.0,
+        fallback_share: float = 1.0,
+        mark_ttl: float = 2.0,
+        min_share: int = 10,
+        monotonic: Clock = time.monotonic,
     ) -> None:
         """`clock` (tests only) stands in for Redis's clock; `client` is a Redis client to use
         instead of one of its own (not closed by `aclose`)."""
         if not burst >= 1:
             raise ValueError("burst must be at least 1")
+        if not 0 < fallback_share <= 1:
+            raise ValueError("fallback_share must be above 0 and at most 1")
         interval = spacing(rate, per_minute=per_minute, headroom=headroom)
         import redis.asyncio as redis  # only needed when processes share the limit
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
         self.rate = float(rate)
         self.per_minute = per_minute
@@ -270,38 +337,73 @@ class RedisRateLimiter:
         self.key = key
         self.interval = interval
         self.late_tolerance = late_tolerance(interval, self.rate, per_minute)
-        self._keys = [key, f"{key}:shift", f"{key}:last"]
+        self._keys = [
+            key,
+            f"{key}:shift",
+            f"{key}:last",
+            *(f"{key}:lane{i}" for i in range(_LANES)),
+            f"{key}:skips",
+        ]
         self._interval_us = round(interval * 1_000_000)
         self._tolerance_us = round((self.burst - 1.0) * interval * 1_000_000)
         self._late_us = round(self.late_tolerance * 1_000_000)
+        self._mark_us = round(mark_ttl * 1_000_000)
+        self._min_share = int(min_share)
+        self._id = uuid.uuid4().hex
         self._sleep = sleep
         self._clock = clock
+        self._monotonic = monotonic
+        self.probe_every = float(probe_every)
         self._owns_client = client is None
         self._redis = (
             client
             if client is not None
-            else redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+            else redis.Redis.from_url(
+                url,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
+                retry=Retry(NoBackoff(), 0),  # one short try: the breaker decides what next
+                retry_on_timeout=False,
+            )
         )
         self._script = self._redis.register_script(_GCRA)
         self._fallback = TokenBucket(
-            rate,
+            rate * fallback_share,
             burst=burst,
-            per_minute=per_minute,
+            per_minute=per_minute * fallback_share if per_minute else None,
             headroom=headroom,
             sleep=sleep,
             **({"clock": clock} if clock is not None else {}),
         )
         self._degraded = False
+        self._retry_at = -math.inf  # while degraded: when to probe Redis again
 
-    async def _call(self, mode: int, value: int = 0) -> tuple[float, int] | None:
-        """(seconds to wait, ticket), or None if Redis could not be asked."""
+    async def _call(
+        self, mode: int, value: int = 0, lane: int = _LANES - 1, mask: str = _NO_LANES
+    ) -> tuple[float, int, bool] | None:
+        """(seconds to wait, ticket, deferred), or None if Redis is not to be asked now."""
+        if self._degraded and self._monotonic() < self._retry_at:
+            return None
         now = -1 if self._clock is None else round(self._clock() * 1_000_000)
         try:
-            wait_us, ticket = await self._script(
+            wait_us, ticket, deferred = await self._script(
                 keys=self._keys,
-                args=[mode, self._interval_us, self._tolerance_us, self._late_us, value, now],
+                args=[
+                    mode,
+                    self._interval_us,
+                    self._tolerance_us,
+                    self._late_us,
+                    value,
+                    now,
+                    lane,
+                    mask,
+                    self._id,
+                    self._mark_us,
+                    self._min_share,
+                ],
             )
         except Exception as exc:  # any Redis failure: connection, timeout, script error
+            self._retry_at = self._monotonic() + self.probe_every
             if not self._degraded:
                 self._degraded = True
                 log.warning(
@@ -313,20 +415,40 @@ class RedisRateLimiter:
         if self._degraded:
             self._degraded = False
             log.info("redis rate limiter reachable again", extra={"limiter_key": self.key})
-        return int(wait_us) / 1_000_000, int(ticket)
+        return int(wait_us) / 1_000_000, int(ticket), bool(deferred)
+
+    @property
+    def degraded(self) -> bool:
+        return self._degraded
 
     async def acquire(self) -> None:
-        answer = await self._call(RESERVE)
-        if answer is None:
-            await self._fallback.acquire()
-            return
-        wait, ticket = answer
+        await self.take(lambda: (1, _NO_LANES))
+
+    async def take(self, demand: Callable[[], tuple[int, str]]) -> None:
+        """Wait for a slot for the lane `demand()` names; it also says which lanes have waiters
+        here (asked again after each deferral, as waiters come and go)."""
+        while True:
+            lane, mask = demand()
+            answer = await self._call(RESERVE, 0, lane, mask)
+            if answer is None:
+                await self._fallback.acquire()
+                return
+            wait, ticket, deferred = answer
+            if not deferred:
+                break
+            await self._sleep(self.interval)
+            if demand()[1] == _NO_LANES:  # its waiters gave up meanwhile: nothing to reserve
+                return
         while wait > 0:
             await self._sleep(wait)
             answer = await self._call(SETTLE, ticket)
             if answer is None:  # Redis went away meanwhile: the slot waited for is ours
                 return
             wait = answer[0]
+
+    async def idle(self) -> None:
+        """This process has no waiters left: withdraw its marks so others stop deferring."""
+        await self._call(IDLE, 0, 0, _NO_LANES)
 
     async def pause(self, seconds: float) -> None:
         if seconds > 0 and await self._call(PAUSE, max(1, round(seconds * 1_000_000))) is None:
@@ -349,12 +471,21 @@ def build_limiter(
     burst: float = 1.0,
     headroom: float = 0.05,
     key: str = "altegio:ratelimit",
+    share: float = 1.0,
+    waits: LaneWaits | None = None,
 ) -> RateLimiter:
-    """The limiter the settings ask for: shared through Redis when a URL is given, else local;
-    no limit when `rate` is None or 0."""
+    """The limiter the settings ask for, with priority lanes (see lanes.py): shared through
+    Redis when a URL is given, else local at `share` of the rate (this process's part of the
+    budget when several run without Redis); no limit when `rate` is None or 0."""
     if not rate:
         return NoLimit()
-    options: dict[str, Any] = {"burst": burst, "per_minute": per_minute, "headroom": headroom}
+    options: dict[str, Any] = {"burst": burst, "headroom": headroom}
     if redis_url:
-        return RedisRateLimiter(redis_url, rate, key=key, **options)
-    return TokenBucket(rate, **options)
+        slots: Any = RedisRateLimiter(
+            redis_url, rate, key=key, per_minute=per_minute, fallback_share=share, **options
+        )
+    else:
+        slots = TokenBucket(
+            rate * share, per_minute=per_minute * share if per_minute else None, **options
+        )
+    return LaneLimiter(slots, waits=waits)

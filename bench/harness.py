@@ -103,28 +103,45 @@ class Served:
             self.process.kill()
             return self.process.wait()
 
-    def peak_rss_kib(self) -> int | None:
-        """The process's peak resident memory so far (Linux), for load figures."""
+    def _pids(self) -> list[int]:
+        """The process and its children (the workers of `serve --workers N`), recursively."""
         if self.process is None:
-            return None
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-        return None
+            return []
+        pids, seen = [self.process.pid], 0
+        while seen < len(pids):
+            pid = pids[seen]
+            seen += 1
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            pids += [int(child) for child in children]
+        return pids
+
+    def peak_rss_kib(self) -> int | None:
+        """Peak resident memory so far (Linux), summed over the process and its workers."""
+        total = None
+        for pid in self._pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    total = (total or 0) + int(line.split()[1])
+        return total
 
     def cpu_seconds(self) -> float | None:
-        """User and system CPU time the process has used so far (Linux), all threads."""
-        if self.process is None:
-            return None
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User and system CPU time used so far (Linux), all threads, the workers included
+        (a worker's time counts while it runs; `serve`'s workers run until the server stops)."""
+        total = None
+        for pid in self._pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total = (total or 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def log(self) -> str:
         try:
@@ -133,11 +150,11 @@ class Served:
             return ""
 
 
-def serve_bot(env: Mapping[str, str], workdir: Path) -> Served:
+def serve_bot(env: Mapping[str, str], workdir: Path, *, workers: int = 1) -> Served:
     """`altegio-bot serve` exactly as an operator runs it (through `python -m bot.cli`)."""
     port = free_port()
     argv = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return Served("bot", argv, env, port, workdir)
+    return Served("bot", [*argv, "--workers", str(workers)], env, port, workdir)
 
 
 def serve_bare_bolt(env: Mapping[str, str], workdir: Path, *, mix: bool = False) -> Served:

@@ -133,7 +133,7 @@ async def _sweeper(
 ) -> None:
     import aiohttp
 
-    from api import AltegioClient, RedisRateLimiter, TokenBucket
+    from api import AltegioClient, CacheTTLs, RedisRateLimiter, TokenBucket
     from bot.settings import load_settings
     from bot.storage import open_store
     from bot.sweeper import make_sweep_client
@@ -144,7 +144,7 @@ async def _sweeper(
     altegio_url, slack_url = urls
     store = await open_store(database_url, key)
     limiter = RedisRateLimiter(redis[0], rate, key=redis[1]) if redis else TokenBucket(rate)
-    altegio = AltegioClient(altegio_url, PARTNER_TOKEN, limiter=limiter, license_ttl=0)
+    altegio = AltegioClient(altegio_url, PARTNER_TOKEN, limiter=limiter, cache=CacheTTLs(license=0))
     settings = load_settings(
         env_file=None,
         slack_bot_token=BOT_TOKEN,

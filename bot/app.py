@@ -27,10 +27,11 @@ from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 import handlers
-from api import AltegioClient
+from api import AltegioClient, set_lane
 from bot import logging as bot_logging
 from bot.sandbox.marking import mark_client, mark_message
 from bot.settings import Settings
+from handlers.account.messages import LOGIN_CALLBACK
 from handlers.config import HandlerConfig
 from handlers.store import Store
 
@@ -161,7 +162,20 @@ class Inject(AsyncMiddleware):
         bot_logging.request_id.set(_request_id(req))
         bot_logging.slack_user.set(context.user_id or "-")
         bot_logging.workspace.set(context.team_id or context.enterprise_id or "-")
+        set_lane(_lane_of(req.body or {}), key=(context.team_id, context.user_id))
         return await next()
+
+
+def _lane_of(body: dict[str, Any]) -> str:
+    """Which of Altegio's lanes this request's calls wait in (see api/lanes.py)."""
+    if body.get("type") == "view_submission":
+        view = body.get("view") or {}
+        if isinstance(view, dict) and view.get("callback_id") == LOGIN_CALLBACK:
+            return "login"
+    event = body.get("event")
+    if isinstance(event, dict) and event.get("type") == "message" and event.get("files"):
+        return "upload"
+    return "interactive"
 
 
 class PooledRespond(AsyncRespond):

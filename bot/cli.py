@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import sys
 
@@ -53,27 +52,27 @@ FINISH_SECONDS = 20.0
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from bot.server import finish_acked_work, loop_factory, serve
+    from bot.server import loop_factory
+    from bot.workers import serve_workers, serving
 
     settings = _settings()
-
-    async def main() -> None:
-        runtime = await Runtime.open(settings)
-        # What start-up made (modules, the app, its clients: over 100,000 objects) lives as long
-        # as the process. Frozen, it is left out of the garbage collector's full passes, each of
-        # which otherwise stopped the event loop for 50-90 ms about every 1,400 commands.
-        gc.collect()
-        gc.freeze()
-        runtime.start_housekeeping()
-        try:
-            await serve(runtime, host=args.host, port=args.port or settings.port)
-            await runtime.stop_housekeeping()  # not work to finish: it only waits for its next run
-            await finish_acked_work(FINISH_SECONDS)
-        finally:
-            await runtime.close()
-        log.info("stopped")
-
-    _run(main, loop_factory())
+    port = args.port if args.port is not None else settings.port
+    workers = args.workers or settings.web_concurrency
+    if workers > 1:
+        raise SystemExit(
+            serve_workers(
+                _settings,
+                settings,
+                workers,
+                host=args.host,
+                port=port,
+                finish_seconds=FINISH_SECONDS,
+            )
+        )
+    _run(
+        lambda: serving(settings, host=args.host, port=port, finish_seconds=FINISH_SECONDS),
+        loop_factory(),
+    )
 
 
 def cmd_socket(args: argparse.Namespace) -> None:
@@ -190,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve Slack's HTTP requests (uvicorn)")
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server binds all interfaces
     serve.add_argument("--port", type=int, default=None, help="default: PORT")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes on the one port (default: WEB_CONCURRENCY, else 1)",
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("socket", help="connect to Slack in Socket Mode").set_defaults(func=cmd_socket)
     sub.add_parser("console", help="a local shell: try commands without Slack").set_defaults(

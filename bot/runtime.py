@@ -15,7 +15,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from api import AltegioClient, RateLimiter, build_limiter
+from api import (
+    AltegioClient,
+    CacheTTLs,
+    LaneWaits,
+    LoginAttempts,
+    RateConfig,
+    RateLimiter,
+    build_limiter,
+)
 from bot import metrics
 from bot.app import build_app
 from bot.retention import PRUNE_INTERVAL, Retention, prune_every
@@ -54,7 +62,10 @@ class Runtime:
         # and Bolt's own check logs the whole body of a request it refuses. Socket Mode is unsigned.
         request_verification: bool = False,
         authorize: Callable[..., Awaitable[AuthorizeResult]] | None = None,
+        share: float = 1.0,
     ) -> Runtime:
+        """`share`: this process's part of Altegio's budget when it cannot share it through
+        Redis with the others (one of several workers): their rates must add up to the limit."""
         sandbox = None
         if settings.altegio_sandbox:
             settings, sandbox = await _with_sandbox(settings)
@@ -74,6 +85,8 @@ class Runtime:
             settings.altegio_rate_limit,
             redis_url=settings.redis_url,
             per_minute=settings.per_minute_limit,
+            share=share,
+            waits=lane_waits(settings),
         )
         altegio = make_altegio_client(settings, limiter)
         # One session for every Slack call of this process, made here: it belongs to this loop.
@@ -151,12 +164,23 @@ def make_altegio_client(settings: Settings, limiter: RateLimiter) -> AltegioClie
     return AltegioClient(
         settings.altegio_api_url,
         settings.altegio_partner_token.get_secret_value(),
-        rate_limit=settings.altegio_rate_limit,
-        rate_limit_per_minute=settings.per_minute_limit,
+        rate=RateConfig(settings.altegio_rate_limit, per_minute=settings.per_minute_limit),
         timeout=settings.altegio_timeout,
-        license_ttl=settings.license_cache_ttl,
-        phone_ttl=settings.phone_cache_ttl,
-        not_found_ttl=settings.not_found_cache_ttl,
+        cache=CacheTTLs(
+            license=settings.license_cache_ttl,
+            phone=settings.phone_cache_ttl,
+            not_found=settings.not_found_cache_ttl,
+        ),
         limiter=metrics.TimedLimiter(limiter),
         observer=metrics.AltegioMetrics(),
+        login_attempts=LoginAttempts(settings.login_attempts, settings.login_attempts_window),
+    )
+
+
+def lane_waits(settings: Settings) -> LaneWaits:
+    return LaneWaits(
+        login=settings.login_max_wait,
+        interactive=settings.interactive_max_wait,
+        upload=settings.upload_max_wait,
+        sweep=None,
     )

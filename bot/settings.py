@@ -34,6 +34,12 @@ HELP: dict[str, str] = {
     "altegio_rate_limit": "requests per second to Altegio, a number above 0 (Altegio allows 5)",
     "altegio_rate_limit_per_minute": "requests per minute to Altegio, a number above 0",
     "altegio_timeout": "seconds to wait for Altegio, a number above 0",
+    "login_max_wait": "seconds a login may wait for Altegio's request budget, above 0",
+    "interactive_max_wait": "seconds a command may wait for Altegio's request budget, above 0",
+    "upload_max_wait": "seconds a photo upload may wait for Altegio's request budget, above 0",
+    "login_attempts": "logins allowed per person per LOGIN_ATTEMPTS_WINDOW, a whole number",
+    "login_attempts_window": "seconds, a number above 0",
+    "web_concurrency": "the number of worker processes for `serve`, a whole number of 1 or more",
     "database_url": "e.g. sqlite:///altegio-bot.db or postgresql://user@host/db",
     "bot_encryption_key": (
         "one or more Fernet keys, comma-separated; make one with `altegio-bot keygen`"
@@ -91,12 +97,19 @@ class Settings(BaseSettings):
     altegio_rate_limit: float = Field(5.0, gt=0)
     altegio_rate_limit_per_minute: float | None = Field(None, gt=0)
     altegio_timeout: float = Field(10.0, gt=0)
+    # Longest wait for a request slot per lane before "Altegio is busy" (the sweep waits on).
+    login_max_wait: float = Field(5.0, gt=0)
+    interactive_max_wait: float = Field(10.0, gt=0)
+    upload_max_wait: float = Field(240.0, gt=0)
+    login_attempts: int = Field(5, ge=0)
+    login_attempts_window: float = Field(300.0, gt=0)
 
     # Storage and process
     database_url: str = DEFAULT_DATABASE_URL
     bot_encryption_key: SecretStr | None = None
     redis_url: str | None = None
     port: int = Field(3000, ge=1, le=65535)
+    web_concurrency: int = Field(1, ge=1)
     log_level: str = "INFO"
     log_format: str = "text"
     metrics_token: SecretStr | None = None

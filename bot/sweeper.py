@@ -30,6 +30,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from api import lane
 from bot import metrics
 from bot.app import handler_config
 from bot.retention import PRUNE_INTERVAL, Retention, prune_quietly
@@ -108,13 +109,14 @@ async def sweep_once(
     """One sweep, then (if `prune`) the history it and the web process left behind is pruned."""
     started = time.perf_counter()
     try:
-        summary = await sweep(
-            runtime.altegio,
-            runtime.store,
-            client,
-            handler_config(runtime.settings),
-            owner=owner_id(),
-        )
+        with lane("sweep"):  # Altegio's budget goes to people first (api/lanes.py)
+            summary = await sweep(
+                runtime.altegio,
+                runtime.store,
+                client,
+                handler_config(runtime.settings),
+                owner=owner_id(),
+            )
     except StoreUnavailable as exc:
         metrics.observe_sweep(None, time.perf_counter() - started)
         _export(runtime.settings)

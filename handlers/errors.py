@@ -16,10 +16,12 @@ from api import (
     AccessDenied,
     AltegioError,
     AuthenticationError,
+    Busy,
     InvalidCredentials,
     InvalidInput,
     NotFound,
     RateLimited,
+    TooManyAttempts,
     Unavailable,
 )
 from api.errors import PARTNER, USER
@@ -73,6 +75,13 @@ def describe(error: BaseException) -> str:
             return "Altegio could not find that."
         case InvalidInput():
             return f"Altegio did not accept that: {_reason(error)}"
+        case TooManyAttempts(retry_after=seconds):
+            return (
+                "That is too many login attempts in a short time. "
+                f"Try again in about {_about(seconds)}."
+            )
+        case Busy(retry_after=seconds):
+            return f"Altegio is busy, try again in about {_about(seconds)}."
         case RateLimited():
             return "Altegio is busy right now (too many requests). Try again in a minute."
         case Unavailable():
@@ -100,6 +109,10 @@ def slack_error(error: SlackApiError) -> str | None:
     data = getattr(error.response, "data", None)
     code = data.get("error") if isinstance(data, dict) else None
     return code if isinstance(code, str) and code else None
+
+
+def _about(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 120 else f"{round(seconds / 60)} min"
 
 
 def _reason(error: AltegioError) -> str:
@@ -146,7 +159,7 @@ async def handle_error(error: Exception, context: AsyncBoltContext) -> None:
 
 
 def _log(error: Exception) -> None:
-    if isinstance(error, UsageError | NotLinked):
+    if isinstance(error, UsageError | NotLinked | Busy):
         log.info("refused: %s", type(error).__name__)
     elif isinstance(error, AuthenticationError) and error.token == PARTNER:
         log.error("Altegio refused the partner token (ALTEGIO_PARTNER_TOKEN): %s", error.message)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from api import AltegioClient, RedisRateLimiter, TokenBucket
+from api import AltegioClient, CacheTTLs, RedisRateLimiter, TokenBucket
 from bot.settings import load_settings
 from bot.storage import SqlStore, generate_key, open_store
 from bot.sweeper import make_sweep_client
@@ -75,7 +75,7 @@ async def make_sweeper(
                 fake_altegio.base_url,
                 PARTNER_TOKEN,
                 limiter=limiter or TokenBucket(50.0),
-                license_ttl=0,
+                cache=CacheTTLs(license=0),
             )
             stack.push_async_callback(altegio.aclose)
             return Sweeper(store, altegio, settings)

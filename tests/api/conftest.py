@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api import AltegioClient
+from api import AltegioClient, CacheTTLs, RateConfig, Retries
 
 PARTNER = "partner-secret-token"
 USER = "user-secret-token"
@@ -84,11 +84,28 @@ async def make_client(script: Script, sleeps: Sleeps):
     made: list[AltegioClient] = []
 
     def factory(**overrides: Any) -> AltegioClient:
+        """A client on the scripted transport; the config objects' fields may be given flat
+        (`max_retries=0`, `license_ttl=0`), as most tests vary just one."""
+        retries = {"backoff_base": 0.1}
+        ttls: dict[str, Any] = {}
+        for name in ("max_retries", "backoff_base", "backoff_max", "retry_after_cap"):
+            if name in overrides:
+                retries[name] = overrides.pop(name)
+        for name, field in (
+            ("license_ttl", "license"),
+            ("phone_ttl", "phone"),
+            ("not_found_ttl", "not_found"),
+            ("cache_size", "size"),
+        ):
+            if name in overrides:
+                ttls[field] = overrides.pop(name)
+        rate = overrides.pop("rate_limit", None)
         options: dict[str, Any] = {
-            "rate_limit": None,
+            "rate": RateConfig(rate) if rate else None,
             "transport": httpx.MockTransport(script),
             "sleep": sleeps,
-            "backoff_base": 0.1,
+            "retries": Retries(**retries),
+            "cache": CacheTTLs(**ttls),
         }
         options.update(overrides)
         base = options.pop("base_url", BASE)

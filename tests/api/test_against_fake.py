@@ -13,7 +13,9 @@ from api import (
     AuthenticationError,
     InvalidCredentials,
     NotFound,
+    RateConfig,
     RedisRateLimiter,
+    Retries,
     Unavailable,
 )
 from tests.fakes import PARTNER_TOKEN, FakeAltegio
@@ -21,8 +23,8 @@ from tests.fakes import PARTNER_TOKEN, FakeAltegio
 
 @pytest.fixture
 async def altegio(fake_altegio: FakeAltegio):
-    client = AltegioClient(fake_altegio.base_url, PARTNER_TOKEN, rate_limit=None,
-                           backoff_base=0.01, timeout=5)
+    client = AltegioClient(fake_altegio.base_url, PARTNER_TOKEN, rate=None,
+                           retries=Retries(backoff_base=0.01), timeout=5)
     yield client
     await client.aclose()
 
@@ -65,7 +67,7 @@ async def test_unknown_location_and_denial(fake_altegio, altegio):
 
 async def test_wrong_partner_token(fake_altegio):
     fake_altegio.add_license(8)
-    async with AltegioClient(fake_altegio.base_url, "wrong", rate_limit=None) as client:
+    async with AltegioClient(fake_altegio.base_url, "wrong", rate=None) as client:
         with pytest.raises(AuthenticationError) as caught:
             await client.get_license(8, user_token="anything")
     assert caught.value.token == "partner"
@@ -198,17 +200,17 @@ async def test_always_failing_then_the_next_call_still_works(fake_altegio, alteg
     rule = fake_altegio.fail_always("/license", status=500)
     with pytest.raises(Unavailable):
         await altegio.get_license(8)
-    assert len(fake_altegio.requests("/license")) == altegio.max_retries + 1
+    assert len(fake_altegio.requests("/license")) == altegio.retries.max_retries + 1
     fake_altegio.rules.clear()
-    assert rule.hits == altegio.max_retries + 1
+    assert rule.hits == altegio.retries.max_retries + 1
     assert (await altegio.get_license(8)).id
 
 
 async def test_slow_altegio_times_out(fake_altegio):
     fake_altegio.add_license(8)
     fake_altegio.delay(1.0, "/license")
-    async with AltegioClient(fake_altegio.base_url, PARTNER_TOKEN, rate_limit=None,
-                             timeout=0.2, max_retries=0) as client:
+    async with AltegioClient(fake_altegio.base_url, PARTNER_TOKEN, rate=None,
+                             timeout=0.2, retries=Retries(max_retries=0)) as client:
         with pytest.raises(Unavailable, match="did not answer"):
             await client.get_license(8)
 
@@ -224,7 +226,7 @@ async def test_paced_client_meets_a_sliding_window_limit(fake_altegio):
     for location in range(1, 31):
         fake_altegio.add_license(location)
     fake_altegio.limit_rate(per_second=50, per_minute=None)
-    async with AltegioClient(fake_altegio.base_url, PARTNER_TOKEN, rate_limit=50) as client:
+    async with AltegioClient(fake_altegio.base_url, PARTNER_TOKEN, rate=RateConfig(50)) as client:
         await asyncio.gather(*(client.get_license(i) for i in range(1, 31)))
     statuses = [r.status for r in fake_altegio.requests("/license")]
     assert statuses.count(429) == 0 and len(statuses) == 30

@@ -25,6 +25,7 @@ from api import (
     NotFound,
     PhoneValidation,
     RateLimited,
+    Retries,
     Unavailable,
 )
 from tests.api.conftest import BASE, PARTNER, USER, fail, ok
@@ -125,7 +126,7 @@ def test_constructor_refuses_bad_settings():
     with pytest.raises(ValueError, match="http"):
         AltegioClient("api.alteg.io/api/v1", PARTNER)
     with pytest.raises(ValueError):
-        AltegioClient(BASE, PARTNER, max_retries=-1)
+        AltegioClient(BASE, PARTNER, retries=Retries(max_retries=-1))
 
 
 @pytest.mark.parametrize("bad", [0, -3, "abc", 1.5, None, True, "4 5"])

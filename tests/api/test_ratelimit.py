@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from api.lanes import LaneLimiter
 from api.ratelimit import (
     NoLimit,
     RateLimiter,
@@ -179,7 +180,12 @@ async def test_build_limiter_and_protocol():
     assert isinstance(build_limiter(None), NoLimit)
     assert isinstance(build_limiter(0), NoLimit)
     local = build_limiter(5, per_minute=200)
-    assert isinstance(local, TokenBucket) and local.rate == 5 and local.per_minute == 200
+    assert isinstance(local, LaneLimiter)
+    bucket = local.slots
+    assert isinstance(bucket, TokenBucket) and bucket.rate == 5 and bucket.per_minute == 200
+    # Several processes without Redis: each takes its share of the one budget.
+    half = build_limiter(5, per_minute=200, share=0.5).slots
+    assert half.rate == 2.5 and half.per_minute == 100
     for limiter in (local, NoLimit()):
         assert isinstance(limiter, RateLimiter)
     await NoLimit().acquire()
@@ -528,7 +534,8 @@ async def test_redis_sliding_window_holds_with_two_busy_processes(redis_url, sha
 
 async def test_build_limiter_with_redis_url():
     limiter = build_limiter(5, redis_url="redis://127.0.0.1:6379/0", key="k")
-    assert isinstance(limiter, RedisRateLimiter) and limiter.key == "k"
+    assert isinstance(limiter, LaneLimiter)
+    assert isinstance(limiter.slots, RedisRateLimiter) and limiter.slots.key == "k"
     await limiter.aclose()
 
 
@@ -544,7 +551,7 @@ class FlakyRedis:
             self.calls += 1
             if self.down:
                 raise ConnectionError("refused")
-            return [0, 0]  # no wait, ticket 0
+            return [0, 0, 0]  # no wait, ticket 0, not deferred
 
         return script
 
@@ -552,16 +559,22 @@ class FlakyRedis:
 async def test_redis_outage_and_recovery_are_logged_once_each(caplog):
     fake = FlakyRedis()
     clock = FakeClock()
-    limiter = RedisRateLimiter("redis://unused", 10, client=fake, sleep=clock.sleep, clock=clock)
+    limiter = RedisRateLimiter(
+        "redis://unused", 10, client=fake, sleep=clock.sleep, clock=clock, monotonic=clock,
+        probe_every=5,
+    )
     with caplog.at_level(logging.INFO, logger="altegio.api"):
         await limiter.acquire()
-        await limiter.acquire()  # paced by the local fallback meanwhile
+        await limiter.acquire()  # paced by the local fallback meanwhile, Redis not asked
         fake.down = False
-        await limiter.acquire()
+        await limiter.acquire()  # still not asked: the next probe is due 5 s after the failure
+        assert fake.calls == 1 and limiter.degraded
+        clock.now += 5
+        await limiter.acquire()  # the probe
         await limiter.acquire()
     messages = [r.getMessage() for r in caplog.records]
     assert sum("unavailable" in m for m in messages) == 1
     assert sum("reachable again" in m for m in messages) == 1
-    assert clock.sleeps == pytest.approx([limiter.interval], abs=0.01)
-    assert fake.calls == 4
+    assert clock.sleeps == pytest.approx([limiter.interval] * 2, abs=0.01)
+    assert fake.calls == 3 and not limiter.degraded
     await limiter.aclose()  # not ours to close: must not touch the fake

@@ -70,14 +70,14 @@ def assert_one_paragraph(text: str) -> None:
 class ServedCli:
     """`altegio-bot serve` on an ephemeral 127.0.0.1 port until `stop()` sends SIGTERM."""
 
-    def __init__(self, settings: Mapping[str, Any], cwd: Path) -> None:
+    def __init__(self, settings: Mapping[str, Any], cwd: Path, *args: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base_url}/slack/events"
         self.log_path = cwd / "serve.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(  # noqa: S603 - our own command
-            [*cli(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [*cli(), "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
             cwd=cwd,
             env=clean_env(settings),
             stdin=subprocess.DEVNULL,

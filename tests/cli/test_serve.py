@@ -103,3 +103,30 @@ def test_an_unreachable_database_at_start_is_one_paragraph_and_exit_code_2(
         assert "127.0.0.1" in finished.stderr
     else:
         assert "BOT_ENCRYPTION_KEY is not set" in finished.stderr
+
+
+def test_two_workers_answer_on_one_port_and_stop_cleanly_on_sigterm(
+    fake_settings: dict[str, str], tmp_path: Path, fake_altegio: FakeAltegio, fake_slack: FakeSlack
+) -> None:
+    settings = {**fake_settings, "database_url": f"sqlite:///{tmp_path / 'bot.db'}"}
+    server = ServedCli(settings, tmp_path, "--workers", "2")
+    try:
+        server.wait_ready()
+        fake_altegio.add_license(4523464, plan="Business", days_left=200)
+        fake_altegio.delay(1.0, "/license/")
+        urls = [fake_slack.response_url() for _ in range(4)]
+        for url in urls:
+            response, took = post(server, slash_command("/license", "4523464", response_url=url))
+            assert response.status_code == 200 and took < 2.5
+        for url in urls:
+            (reply,) = fake_slack.wait_for_response_sync(url, timeout=15)
+            assert "Location 4523464" in str(reply["blocks"])
+        deadline = time.monotonic() + 20
+        while server.log().count("serving Slack requests") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        code = server.stop()
+    log = server.log()
+    assert log.count("serving Slack requests") == 2  # each worker serves
+    assert "without REDIS_URL" in log  # and takes half the rate
+    assert code == 0 and "Traceback" not in log and log.count("stopped") >= 2
