@@ -135,8 +135,8 @@ async def _sweeper(
 
     from api import AltegioClient, CacheTTLs, RedisRateLimiter, TokenBucket
     from bot.settings import load_settings
+    from bot.slack_client import SWEEP_RETRIES, web_client
     from bot.storage import open_store
-    from bot.sweeper import make_sweep_client
     from handlers.config import HandlerConfig
     from sweep.alerts import sweep
     from tests.fakes import BOT_TOKEN, PARTNER_TOKEN, SIGNING_SECRET
@@ -155,7 +155,7 @@ async def _sweeper(
     )
     session = aiohttp.ClientSession()
     try:
-        client = make_sweep_client(settings, session)
+        client = web_client(settings, session, retries=SWEEP_RETRIES)
         results.put(("ready", name))
         await asyncio.to_thread(go.wait)
         started = time.monotonic()

@@ -6,31 +6,23 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlparse
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookResponse
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 import handlers
 from api import AltegioClient, set_lane
 from bot import logging as bot_logging
+from bot.bolt_adapter import PooledRespond
 from bot.sandbox.marking import mark_client, mark_message
-from bot.settings import Settings
+from bot.settings import Settings, handler_config
+from bot.slack_client import web_client
 from handlers.account.messages import LOGIN_CALLBACK
 from handlers.config import HandlerConfig
 from handlers.store import Store
@@ -52,43 +44,6 @@ _BOLT_LOG = logging.getLogger("slack_bolt")
 _BOLT_LOG.addFilter(_QuietTokenWarning())
 
 
-def make_web_client(
-    settings: Settings, session: aiohttp.ClientSession | None = None
-) -> AsyncWebClient:
-    """Slack Web API client on SLACK_API_URL, retrying 429s (honouring Retry-After) and 5xx.
-
-    Without `session`, slack_sdk opens a new aiohttp session (and connection) for every call.
-    """
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=_with_slash(settings.slack_api_url),
-        timeout=15,
-        session=session,
-        retry_handlers=_retry_handlers(),
-    )
-
-
-def _retry_handlers() -> list[AsyncRetryHandler]:
-    """429 (honouring Retry-After), 500/503 and dropped connections, a few times each."""
-    return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
-    ]
-
-
-def handler_config(settings: Settings) -> HandlerConfig:
-    api_host = urlparse(settings.slack_api_url).hostname or "slack.com"
-    service = settings.altegio_user_token
-    return HandlerConfig(
-        alert_days=settings.alert_days,
-        max_image_bytes=settings.max_image_bytes,
-        service_user_token=service.get_secret_value() if service else None,
-        slack_hosts=tuple(dict.fromkeys(("slack.com", "files.slack.com", api_host))),
-        altegio_web_url=settings.altegio_web_url,
-    )
-
-
 def build_app(
     settings: Settings,
     *,
@@ -103,7 +58,7 @@ def build_app(
 
     `authorize` replaces Bolt's auth.test on the first request (the console has no Slack).
     """
-    client = client or make_web_client(settings, http)
+    client = client or web_client(settings, http)
     if settings.altegio_sandbox:
         mark_client(client)
     app = AsyncApp(
@@ -178,39 +133,6 @@ def _lane_of(body: dict[str, Any]) -> str:
     return "interactive"
 
 
-class PooledRespond(AsyncRespond):
-    """Bolt's respond(), over the process's shared aiohttp session.
-
-    Bolt's own respond() opens a new aiohttp session, so a new TCP (and TLS) connection, for
-    every reply: under load that costs the event loop more than the rest of a command's work
-    and slows the acks of the commands queued behind it.
-    """
-
-    def __init__(self, response_url: str, session: aiohttp.ClientSession) -> None:
-        super().__init__(response_url=response_url)
-        self._session = session
-
-    async def __call__(  # type: ignore[override]
-        self, text: str | dict[str, Any] = "", **fields: Any
-    ) -> WebhookResponse:
-        whole = text if isinstance(text, dict) else {"text": text, **fields}
-        message = _build_message(**whole)
-        # The webhook client retries only refused connections by default; a reply is often the
-        # command's only answer, so a Slack 429 or 500/503 must not lose it either.
-        client = AsyncWebhookClient(
-            url=self.response_url or "", session=self._session, retry_handlers=_retry_handlers()
-        )
-        response = await client.send_dict(message)
-        if response.status_code != 200:
-            # Not the URL: it lets anyone post in that channel for half an hour.
-            log.warning(
-                "Slack refused a reply to response_url: HTTP %s %s",
-                response.status_code,
-                (response.body or "")[:100],
-            )
-        return response
-
-
 class SandboxRespond(PooledRespond):
     """respond() against the built-in sandbox: every reply says it shows sandbox data."""
 
@@ -227,7 +149,3 @@ def _request_id(req: AsyncBoltRequest) -> str:
         if isinstance(body.get(key), str):
             return body[key]
     return uuid.uuid4().hex[:12]
-
-
-def _with_slash(url: str) -> str:
-    return url if url.endswith("/") else url + "/"

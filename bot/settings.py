@@ -9,11 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.storage.engine import PoolOptions
+from handlers.config import HandlerConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///altegio-bot.db"
 
@@ -255,3 +257,16 @@ class _SandboxFlag(BaseSettings):
 def exit_with(error: SettingsError) -> None:
     print(str(error), file=sys.stderr)
     raise SystemExit(2)
+
+
+def handler_config(settings: Settings) -> HandlerConfig:
+    """The part of the settings handlers act on."""
+    api_host = urlparse(settings.slack_api_url).hostname or "slack.com"
+    service = settings.altegio_user_token
+    return HandlerConfig(
+        alert_days=settings.alert_days,
+        max_image_bytes=settings.max_image_bytes,
+        service_user_token=service.get_secret_value() if service else None,
+        slack_hosts=tuple(dict.fromkeys(("slack.com", "files.slack.com", api_host))),
+        altegio_web_url=settings.altegio_web_url,
+    )

@@ -2,7 +2,8 @@
 
 Everything the sweep needs comes from the same Runtime as the web process (store, Altegio client
 with its rate limiter, shared through REDIS_URL), plus a Slack client whose retries suit posting
-alerts: several sweepers on one PostgreSQL database can run at once (see sweep/alerts.py).
+alerts (bot/slack_client.py): several sweepers on one PostgreSQL database can run at once (see
+sweep/alerts.py).
 """
 
 from __future__ import annotations
@@ -19,24 +20,15 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-import aiohttp
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from api import lane
 from bot import metrics
-from bot.app import handler_config
 from bot.retention import PRUNE_INTERVAL, Retention, prune_quietly
 from bot.runtime import Runtime
 from bot.sandbox.marking import mark_client
-from bot.settings import Settings
+from bot.settings import Settings, handler_config
+from bot.slack_client import SWEEP_RETRIES, web_client
 from handlers.store import StoreUnavailable
 from sweep.alerts import SweepSummary, sweep
 
@@ -60,42 +52,6 @@ def parse_interval(text: str) -> float:
     if seconds < MIN_INTERVAL:
         raise ValueError(f"{text!r} is too short: sweep at most once a second")
     return seconds
-
-
-class _ServerErrorRetryHandler(AsyncRetryHandler):
-    """Retry any 5xx from Slack (slack_sdk's own handler covers only 500 and 503)."""
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return response is not None and 500 <= response.status_code <= 599
-
-
-def make_sweep_client(
-    settings: Settings, session: aiohttp.ClientSession | None = None
-) -> AsyncWebClient:
-    """Slack client for posting alerts: 429s (honouring Retry-After) and any 5xx retried, each
-    attempt bounded; the sweep also bounds the whole post well inside an alert claim's lease.
-
-    Pass the runtime's `session` so posts reuse connections instead of opening one each.
-    """
-    url = settings.slack_api_url
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=url if url.endswith("/") else url + "/",
-        timeout=15,
-        session=session,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=4),
-            _ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
 
 
 def owner_id() -> str:
@@ -143,7 +99,7 @@ def _export(settings: Settings) -> None:
 async def run_alerts(settings: Settings, *, every: float | None = None) -> SweepSummary | None:
     """One sweep (returns its summary), or one every `every` seconds until SIGTERM/SIGINT."""
     runtime = await Runtime.open(settings)
-    client = make_sweep_client(settings, runtime.http)
+    client = web_client(settings, runtime.http, retries=SWEEP_RETRIES)
     if settings.altegio_sandbox:
         mark_client(client)
     if every is not None and settings.metrics_port:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.app import handler_config
-from bot.sweeper import make_sweep_client
+from bot.settings import handler_config
+from bot.slack_client import SWEEP_RETRIES, web_client
 from sweep.alerts import SweepSummary, sweep
 from tests.bot_server import BotServer
 from tests.fakes import FakeSlack, SlackSender
@@ -31,7 +31,7 @@ def run_sweep(
         return await sweep(
             runtime.altegio,
             runtime.store,
-            make_sweep_client(runtime.settings, runtime.http),
+            web_client(runtime.settings, runtime.http, retries=SWEEP_RETRIES),
             handler_config(runtime.settings),
             owner=owner,
             now=now,

@@ -325,15 +325,15 @@ async def test_a_sweep_stopped_half_way_hands_everything_back_for_the_next(
         add_watch(db_bot, location_id)
     stall = fake_altegio.delay(30, "/license/1002")
     runtime = db_bot.runtime
-    from bot.app import handler_config
-    from bot.sweeper import make_sweep_client
+    from bot.settings import handler_config
+    from bot.slack_client import SWEEP_RETRIES, web_client
     from sweep.alerts import sweep
 
     stopped = asyncio.run_coroutine_threadsafe(
         sweep(
             runtime.altegio,
             runtime.store,
-            make_sweep_client(runtime.settings, runtime.http),
+            web_client(runtime.settings, runtime.http, retries=SWEEP_RETRIES),
             handler_config(runtime.settings),
             owner="stopped",
         ),
@@ -375,8 +375,8 @@ async def test_the_database_failing_for_some_calls_skips_only_what_it_touched(
     make_bot, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:
     bot = make_bot(altegio_rate_limit=50)
-    from bot.app import handler_config
-    from bot.sweeper import make_sweep_client
+    from bot.settings import handler_config
+    from bot.slack_client import SWEEP_RETRIES, web_client
     from sweep.alerts import bucket_of, lease_name, sweep
 
     ids = list(range(3001, 3031))
@@ -397,7 +397,7 @@ async def test_the_database_failing_for_some_calls_skips_only_what_it_touched(
         sweep(
             runtime.altegio,
             FlakyStore(runtime.store, fail),
-            make_sweep_client(runtime.settings, runtime.http),
+            web_client(runtime.settings, runtime.http, retries=SWEEP_RETRIES),
             handler_config(runtime.settings),
             owner="flaky",
         ),

@@ -17,8 +17,8 @@ import pytest
 
 from api import AltegioClient, CacheTTLs, RedisRateLimiter, TokenBucket
 from bot.settings import load_settings
+from bot.slack_client import SWEEP_RETRIES, web_client
 from bot.storage import SqlStore, generate_key, open_store
-from bot.sweeper import make_sweep_client
 from handlers.config import HandlerConfig
 from sweep.alerts import SweepSummary, sweep
 from tests.alerts.support import OPS, SALES
@@ -55,7 +55,7 @@ class Sweeper:
     def __init__(self, store: SqlStore, altegio: AltegioClient, settings) -> None:
         self.store = store
         self.altegio = altegio
-        self.slack = make_sweep_client(settings)
+        self.slack = web_client(settings, retries=SWEEP_RETRIES)
 
     async def sweep(self, owner: str) -> SweepSummary:
         return await sweep(self.altegio, self.store, self.slack, HandlerConfig(), owner=owner)

@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import handler_config
 from bot.runtime import make_altegio_client
-from bot.settings import load_settings
+from bot.settings import handler_config, load_settings
+from bot.slack_client import SWEEP_RETRIES, web_client
 from bot.storage import generate_key, open_store
-from bot.sweeper import make_sweep_client
 from sweep.alerts import ALERT_LEASE_SECONDS, sweep
 from tests.fakes import TEAM_ID, FakeAltegio, FakeSlack
 from tests.fakes.fixtures import settings_for
@@ -117,7 +116,7 @@ async def test_a_sweep_killed_mid_post_and_run_again_posts_each_alert_exactly_on
         summary = await sweep(
             altegio,
             store,
-            make_sweep_client(settings),
+            web_client(settings, retries=SWEEP_RETRIES),
             handler_config(settings),
             owner="after-the-lease",
             now=later,

@@ -1,7 +1,8 @@
 """Slack's Web API failing under the bot: views.open, views.publish and chat.postMessage.
 
-slack_sdk retries 429 (after Retry-After) and 500/503; what still fails ends as one plain
-private sentence where there is somewhere to say it, and never as a crash.
+slack_sdk retries 429 (after Retry-After) and 500/503, and 502/504 for calls that are safe to
+repeat; what still fails ends as one plain private sentence where there is somewhere to say it,
+and never as a crash.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ async def _login_command(
     return trigger, response
 
 
-@pytest.mark.parametrize("fault", ["500", "503", "429"])
+@pytest.mark.parametrize("fault", ["500", "502", "503", "504", "429"])
 async def test_views_open_is_retried_through_a_slack_hiccup(
     slack: SlackSender, fake_slack: FakeSlack, fault: str
 ) -> None:
@@ -109,3 +110,24 @@ async def test_the_login_confirmation_dm_is_retried_through_a_429(
     calls = await fake_slack.wait_for("chat.postMessage", 2, channel=USER_ID, timeout=10)
     assert [c.status for c in calls] == [429, 200]
     assert "Maria Manager" in text_of(calls[-1].args)
+
+
+async def test_a_direct_message_is_not_repeated_after_a_502(
+    slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    """A 502 may come after Slack posted the message: posting again could show it twice."""
+    user = fake_altegio.add_user("manager@example.com", PASSWORD)
+    trigger, _ = await _login_command(slack, fake_slack)
+    (opened,) = await fake_slack.wait_for("views.open", trigger_id=trigger, timeout=10)
+    fake_slack.fail("chat.postMessage", status=502, times=1)
+    response = await slack.submit(
+        opened.args["view"]["callback_id"],
+        text_inputs({"login": user.login, "password": PASSWORD}),
+        private_metadata="{}",
+    )
+    assert response.status_code == 200
+    first, then = await fake_slack.wait_for("chat.postMessage", 2, channel=USER_ID, timeout=10)
+    assert first.status == 502 and "Maria Manager" in text_of(first.args)
+    # What follows is the sentence about Slack's trouble, not the confirmation again.
+    assert then.ok and "Slack" in text_of(then.args)
+    assert "Maria Manager" not in text_of(then.args)
