@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.settings import handler_config
 from bot.slack_client import SWEEP_RETRIES, web_client
 from sweep.alerts import SweepSummary, sweep
 from tests.bot_server import BotServer
-from tests.fakes import FakeSlack, SlackSender
+from tests.fakes import FakeAltegio, FakeSlack, SlackSender
+from tests.fakes.fixtures import settings_for
 
 OPS = "C0OPS"
 SALES = "C0SALES"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_sweep(
@@ -79,3 +85,31 @@ def button_of(message: dict[str, Any], action_id: str) -> dict[str, Any]:
             if isinstance(element, dict) and element.get("action_id") == action_id:
                 return element
     raise AssertionError(f"no {action_id} button in the message")
+
+
+def cli_env(
+    database_url: str, key: str | None, altegio: FakeAltegio, slack: FakeSlack, **extra
+) -> dict:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
+    settings = {
+        **settings_for(altegio, slack),
+        "database_url": database_url,
+        "altegio_rate_limit": "50",
+        **extra,
+    }
+    if key is not None:
+        settings["bot_encryption_key"] = key
+    env.update({k.upper(): str(v) for k, v in settings.items()})
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def start_cli(env: dict, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "bot.cli", "alerts", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

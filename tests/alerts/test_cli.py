@@ -10,8 +10,7 @@ import pytest
 
 from bot.storage import generate_key
 from bot.sweeper import parse_interval
-from tests.alerts.support import OPS, command, text_of
-from tests.alerts.test_sweepers import cli_env, start_cli
+from tests.alerts.support import OPS, cli_env, command, start_cli, text_of
 from tests.fakes import FakeAltegio, FakeSlack, SlackSender
 
 

@@ -4,14 +4,10 @@ posted exactly once, the Altegio fetches are split between them, and a shared li
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from pathlib import Path
 
 import pytest
 
@@ -21,11 +17,10 @@ from bot.slack_client import SWEEP_RETRIES, web_client
 from bot.storage import SqlStore, generate_key, open_store
 from handlers.config import HandlerConfig
 from sweep.alerts import SweepSummary, sweep
-from tests.alerts.support import OPS, SALES
+from tests.alerts.support import OPS, SALES, cli_env, start_cli
 from tests.fakes import PARTNER_TOKEN, TEAM_ID, FakeAltegio, FakeSlack
 from tests.fakes.fixtures import settings_for
 
-REPO = Path(__file__).resolve().parents[2]
 LOCATIONS = range(7001, 7021)  # 20 locations lapsing within a week
 
 
@@ -149,34 +144,6 @@ async def test_two_sweepers_sharing_a_limit_through_redis_stay_under_it(
 
 
 # -- real `altegio-bot alerts` processes -----------------------------------------------------
-
-
-def cli_env(
-    database_url: str, key: str | None, altegio: FakeAltegio, slack: FakeSlack, **extra
-) -> dict:
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
-    settings = {
-        **settings_for(altegio, slack),
-        "database_url": database_url,
-        "altegio_rate_limit": "50",
-        **extra,
-    }
-    if key is not None:
-        settings["bot_encryption_key"] = key
-    env.update({k.upper(): str(v) for k, v in settings.items()})
-    env["PYTHONPATH"] = str(REPO)
-    return env
-
-
-def start_cli(env: dict, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "bot.cli", "alerts", *args],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 async def test_two_altegio_bot_alerts_processes_started_together_post_each_alert_once(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.test_license import ask, text_of
+from tests.e2e.support import ask, text_of
 from tests.fakes import FakeAltegio, FakeSlack, SlackSender
 
 

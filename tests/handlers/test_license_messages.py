@@ -1,0 +1,72 @@
+"""/license's cards: one per location, with days left and a warning inside the alert window."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from api import License
+from handlers.license import messages
+
+TODAY = date(2026, 3, 1)
+
+
+def licence(location_id: int = 4523464, days_left: int = 12, **fields: object) -> License:
+    return License.model_validate(
+        {
+            "id": 1,
+            "salon_id": location_id,
+            "name": "Business",
+            "active": True,
+            "start_date": "2025-03-01",
+            "deactivation_date": (TODAY + timedelta(days=days_left)).isoformat(),
+            "staff_limit": 0,
+            **fields,
+        }
+    )
+
+
+def shown(reply: messages.Message) -> str:
+    return str(reply.blocks)
+
+
+def test_a_card_shows_plan_dates_days_left_and_unlimited_staff() -> None:
+    reply = messages.license_message([licence()], TODAY, (30, 7, 1))
+    text = shown(reply)
+    assert "*Location 4523464* · Business · :large_green_circle: Active" in text
+    assert "13 Mar 2026" in text and "Unlimited" in text
+    assert ":warning: *12 days*" in text  # inside the largest alert threshold
+    assert reply.text == "Location 4523464: Business, deactivates 13 Mar 2026"
+
+
+def test_days_left_outside_the_alert_window_carry_no_warning() -> None:
+    assert "*40 days*" not in shown(messages.license_message([licence(days_left=40)], TODAY, (30,)))
+
+
+def test_lapsing_today_and_expired_are_said_plainly() -> None:
+    assert ":red_circle: *lapses today*" in shown(
+        messages.license_message([licence(days_left=0)], TODAY, (30,))
+    )
+    assert ":red_circle: *expired 1 day ago*" in shown(
+        messages.license_message([licence(days_left=-1)], TODAY, (30,))
+    )
+
+
+def test_several_locations_are_divided_and_a_failure_is_its_own_line() -> None:
+    reply = messages.license_message(
+        [licence(1), (2, "Altegio has no location 2.")], TODAY, (30, 7, 1)
+    )
+    assert {"type": "divider"} in reply.blocks
+    assert ":x: Altegio has no location 2." in shown(reply)
+    assert reply.text.endswith("Location 2: Altegio has no location 2.")
+
+
+def test_plan_and_option_names_are_escaped() -> None:
+    reply = messages.license_message(
+        [licence(name="<b>", options=[{"id": 1, "title": "A&B"}])], TODAY, (30,)
+    )
+    assert "&lt;b&gt;" in shown(reply) and "A&amp;B" in shown(reply)
+
+
+def test_a_word_that_is_not_an_id_is_quoted_without_backticks() -> None:
+    text = messages.not_a_location_id("`rm`")
+    assert text.startswith("`'rm'` is not a location id")
