@@ -25,6 +25,11 @@ HELP: dict[str, str] = {
         "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page"
     ),
     "slack_signing_secret": "the Signing Secret from your Slack app's Basic Information page",
+    "slack_client_id": "the Client ID from your Slack app's Basic Information page",
+    "slack_client_secret": "the Client Secret from your Slack app's Basic Information page",
+    "slack_redirect_uri": (
+        "the Redirect URL the app lists, e.g. https://your.host/slack/oauth_redirect"
+    ),
     "slack_app_token": "an app-level token (xapp-…) with connections:write, for Socket Mode",
     "slack_api_url": "the Slack Web API base URL, e.g. https://slack.com/api/",
     "altegio_partner_token": "your Altegio partner (integrator) token",
@@ -82,8 +87,12 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
-    # Slack
-    slack_bot_token: SecretStr
+    # Slack: SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for
+    # a distributed app installed with "Add to Slack" (see `mode_problems`).
+    slack_bot_token: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_redirect_uri: str | None = None
     slack_signing_secret: SecretStr
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -177,6 +186,10 @@ class Settings(BaseSettings):
         "metrics_token",
         "metrics_port",
         "metrics_textfile",
+        "slack_bot_token",
+        "slack_client_id",
+        "slack_client_secret",
+        "slack_redirect_uri",
         "altegio_user_token",
         "bot_encryption_key",
         "redis_url",
@@ -205,17 +218,71 @@ class Settings(BaseSettings):
         )
 
     @property
+    def distributed(self) -> bool:
+        """Installed with "Add to Slack" in any number of workspaces (OAuth), not one token."""
+        return self.slack_client_id is not None
+
+    @property
+    def bot_token(self) -> str | None:
+        """The single workspace's bot token; None for a distributed app (each has its own)."""
+        return self.slack_bot_token.get_secret_value() if self.slack_bot_token else None
+
+    @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+class _SlackMode(BaseSettings):
+    """Just the settings that choose the mode, read leniently so that their problems are
+    reported beside every other setting's."""
+
+    model_config = Settings.model_config
+
+    slack_bot_token: str = ""
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    altegio_user_token: str = ""
+
+
+def mode_problems(mode: _SlackMode) -> list[str]:
+    """One line per problem with the Slack mode: exactly one of the two must be set."""
+    token, client_id, secret = (
+        mode.slack_bot_token.strip(),
+        mode.slack_client_id.strip(),
+        mode.slack_client_secret.strip(),
+    )
+    if token and (client_id or secret):
+        return [
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: choose one "
+            "mode. Keep SLACK_BOT_TOKEN for one workspace, or remove it to install the app in "
+            'many workspaces with "Add to Slack".'
+        ]
+    if not token and not client_id and not secret:
+        return [
+            f"SLACK_BOT_TOKEN is not set: set it to {HELP['slack_bot_token']}; or, to install "
+            'the app in many workspaces with "Add to Slack", set SLACK_CLIENT_ID and '
+            "SLACK_CLIENT_SECRET instead."
+        ]
+    problems = []
+    for name, value in (("slack_client_id", client_id), ("slack_client_secret", secret)):
+        if not token and not value:
+            problems.append(f"{name.upper()} is not set: set it to {HELP[name]}.")
+    if not token and mode.altegio_user_token.strip():
+        problems.append(
+            "ALTEGIO_USER_TOKEN cannot be used with SLACK_CLIENT_ID: in an app installed in "
+            "many workspaces, each workspace's people act with their own Altegio accounts, "
+            "so remove it."
+        )
+    return problems
 
 
 class SettingsError(Exception):
     """Raised with a readable paragraph; the CLI prints it and exits 2."""
 
 
-def _describe(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
+def _describe(error: ValidationError | None, problems: list[str]) -> str:
+    lines = list(problems)
+    for item in error.errors() if error is not None else ():
         field = str(item["loc"][0]) if item["loc"] else "?"
         env = field.upper()
         problem = "is not set" if item["type"] == "missing" else "is not valid"
@@ -230,15 +297,27 @@ def _describe(error: ValidationError) -> str:
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
     """Read settings, raising SettingsError with one paragraph of advice when they are wrong."""
+    mode = _SlackMode(
+        _env_file=env_file,  # type: ignore[call-arg]
+        **{
+            k: v.get_secret_value() if isinstance(v, SecretStr) else str(v)
+            for k, v in overrides.items()
+            if k in _SlackMode.model_fields and v is not None
+        },
+    )
+    problems = mode_problems(mode)
     try:
         if "altegio_partner_token" not in overrides and _SandboxFlag(_env_file=env_file).on:  # type: ignore[call-arg]
             # The sandbox has a partner token of its own: the operator needs none.
             from bot.sandbox import PARTNER_TOKEN
 
             overrides = {**overrides, "altegio_partner_token": PARTNER_TOKEN}
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
+        raise SettingsError(_describe(exc, problems)) from None
+    if problems:
+        raise SettingsError(_describe(None, problems))
+    return settings
 
 
 class _SandboxFlag(BaseSettings):

@@ -34,6 +34,7 @@ from .errors import (
     UnsupportedDatabaseURL,
     WrongEncryptionKey,
 )
+from .installations import SqlInstallationStore, SqlOAuthStateStore
 from .keys import check_keys
 from .migrations import LATEST_VERSION, migrate
 from .store import SqlStore, utcnow
@@ -46,6 +47,8 @@ __all__ = [
     "InvalidEncryptionKey",
     "PoolOptions",
     "SchemaTooNew",
+    "SqlInstallationStore",
+    "SqlOAuthStateStore",
     "SqlStore",
     "StorageConfigError",
     "StorageError",

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Connection,
     Date,
@@ -152,10 +153,46 @@ def _v3_key_checks(conn: Connection) -> None:
     md.create_all(conn, checkfirst=False)
 
 
+def _v4_installations(conn: Connection) -> None:
+    md = MetaData()
+    ts = DateTime(timezone=True)
+    Table(
+        "installations",
+        md,
+        Column("workspace", String(32), nullable=False),
+        Column("enterprise_id", String(32), nullable=True),
+        Column("enterprise_name", Text, nullable=True),
+        Column("enterprise_url", Text, nullable=True),
+        Column("team_id", String(32), nullable=True),
+        Column("team_name", Text, nullable=True),
+        Column("app_id", String(32), nullable=True),
+        Column("bot_id", String(32), nullable=True),
+        Column("bot_user_id", String(32), nullable=True),
+        Column("bot_scopes", Text, nullable=False),
+        Column("bot_token_ciphertext", Text, nullable=False),
+        Column("bot_refresh_token_ciphertext", Text, nullable=True),
+        Column("bot_token_expires_at", ts, nullable=True),
+        Column("installer_user_id", String(32), nullable=False),
+        Column("is_enterprise_install", Boolean, nullable=False),
+        Column("installed_at", ts, nullable=False),
+        PrimaryKeyConstraint("workspace", name="pk_installations"),
+    )
+    Table(
+        "oauth_states",
+        md,
+        Column("state", String(64), nullable=False),
+        Column("expires_at", ts, nullable=False),
+        PrimaryKeyConstraint("state", name="pk_oauth_states"),
+        Index("ix_oauth_states_expires_at", "expires_at"),
+    )
+    md.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, deliveries, files, watches, alerts", _v1_initial),
     Migration(2, "leases", _v2_leases),
     Migration(3, "encryption key check", _v3_key_checks),
+    Migration(4, "installations, oauth_states", _v4_installations),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -157,4 +158,39 @@ key_checks = Table(
     Column("ciphertext", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("name", name="pk_key_checks"),
+)
+
+# One row per installed workspace (or Enterprise Grid org, for an org-wide install), keyed like
+# every workspace row (handlers.tenancy.workspace_key). Tokens are ciphertext only.
+installations = Table(
+    "installations",
+    metadata,
+    Column("workspace", String(32), nullable=False),
+    Column("enterprise_id", String(32), nullable=True),
+    Column("enterprise_name", Text, nullable=True),
+    Column("enterprise_url", Text, nullable=True),
+    Column("team_id", String(32), nullable=True),
+    Column("team_name", Text, nullable=True),
+    Column("app_id", String(32), nullable=True),
+    Column("bot_id", String(32), nullable=True),
+    Column("bot_user_id", String(32), nullable=True),
+    Column("bot_scopes", Text, nullable=False),
+    Column("bot_token_ciphertext", Text, nullable=False),
+    Column("bot_refresh_token_ciphertext", Text, nullable=True),
+    Column("bot_token_expires_at", UtcDateTime, nullable=True),
+    Column("installer_user_id", String(32), nullable=False),
+    Column("is_enterprise_install", Boolean, nullable=False),
+    Column("installed_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("workspace", name="pk_installations"),
+)
+
+# The OAuth flow's state values, each consumed at most once by whichever process gets the
+# redirect (a DELETE that only one caller's row count can win).
+oauth_states = Table(
+    "oauth_states",
+    metadata,
+    Column("state", String(64), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("state", name="pk_oauth_states"),
+    Index("ix_oauth_states_expires_at", "expires_at"),
 )

@@ -48,6 +48,7 @@ from .schema import (
     alerts,
     deliveries,
     files,
+    installations,
     leases,
     period_key,
     watches,
@@ -268,6 +269,31 @@ class SqlStore:
             .execution_options(preserve_rowcount=True)
         )
         return _rowcount(await conn.execute(stmt)) == 1
+
+    def encrypt_secret(self, plaintext: str, context: str) -> str:
+        """Encrypt a secret other than an Altegio session (e.g. a Slack bot token)."""
+        return self._cipher.encrypt(plaintext)
+
+    def decrypt_secret(self, ciphertext: str, context: str) -> str:
+        """Raises InvalidToken when no configured key opens it."""
+        return self._cipher.decrypt(ciphertext)[0]
+
+    # -- workspaces ----------------------------------------------------------------------------
+
+    async def forget_workspace(self, team_id: str) -> dict[str, int]:
+        """Delete a workspace's installation and everything kept for it, in one transaction:
+        what another process reads next no longer has it. Returns the rows deleted per table.
+
+        Delivery keys stay until they are pruned (a day): they are Slack's event ids and
+        nothing else, and they keep a redelivered event from acting twice.
+        """
+        deleted: dict[str, int] = {}
+        async with self._writing() as conn:
+            for table in (installations, accounts, watches, alerts, files):
+                column = table.c.workspace if table is installations else table.c.team_id
+                result = await conn.execute(delete(table).where(column == team_id))
+                deleted[table.name] = _rowcount(result)
+        return deleted
 
     # -- accounts ------------------------------------------------------------------------------
 
