@@ -20,6 +20,7 @@ import handlers
 from api import AltegioClient, set_lane
 from bot import logging as bot_logging
 from bot.bolt_adapter import PooledRespond
+from bot.install_pages import NOT_INSTALLED
 from bot.sandbox.marking import mark_client, mark_message
 from bot.settings import Settings, handler_config
 from bot.slack_client import web_client
@@ -57,16 +58,27 @@ def build_app(
     """`http`, a session opened in the serving loop, carries Web API calls and respond().
 
     `authorize` replaces Bolt's auth.test on the first request (the console has no Slack).
+    A distributed app (SLACK_CLIENT_ID) authorizes each request from its workspace's
+    installation in the store's database instead (bot/oauth.py).
     """
     client = client or web_client(settings, http)
     if settings.altegio_sandbox:
         mark_client(client)
+    oauth_flow = None
+    if settings.distributed and authorize is None:
+        from bot.oauth import make_oauth_flow
+        from bot.storage import SqlStore
+
+        assert isinstance(store, SqlStore)
+        oauth_flow = make_oauth_flow(settings, store, client)
     app = AsyncApp(
         client=client,
         authorize=authorize,
+        oauth_flow=oauth_flow,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         request_verification_enabled=request_verification,
         logger=_BOLT_LOG,
+        user_facing_authorize_error_message=NOT_INSTALLED,
     )
     respond = SandboxRespond if settings.altegio_sandbox else PooledRespond
     app.use(Inject(altegio, store, handler_config(settings), http, respond))

@@ -24,6 +24,7 @@ def _settings() -> Settings:
         s.get_secret_value()
         for s in (
             settings.slack_bot_token,
+            settings.slack_client_secret,
             settings.slack_signing_secret,
             settings.slack_app_token,
             settings.altegio_partner_token,
@@ -88,6 +89,7 @@ def cmd_socket(args: argparse.Namespace) -> None:
         )
         raise SystemExit(2)
     app_token = settings.slack_app_token.get_secret_value()
+    port = args.port or settings.port
 
     async def main() -> None:
         runtime = await Runtime.open(settings)
@@ -98,6 +100,7 @@ def cmd_socket(args: argparse.Namespace) -> None:
                 app_token,
                 ping_interval=settings.socket_ping_interval,
                 finish_seconds=FINISH_SECONDS,
+                pages_address=(args.host, port),
             )
         finally:
             await runtime.close()
@@ -196,7 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes on the one port (default: WEB_CONCURRENCY, else 1)",
     )
     serve.set_defaults(func=cmd_serve)
-    sub.add_parser("socket", help="connect to Slack in Socket Mode").set_defaults(func=cmd_socket)
+    socket_mode = sub.add_parser("socket", help="connect to Slack in Socket Mode")
+    socket_mode.add_argument("--host", default="0.0.0.0")  # noqa: S104 - the install page
+    socket_mode.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="the install page's port (with SLACK_CLIENT_ID); default: PORT",
+    )
+    socket_mode.set_defaults(func=cmd_socket)
     sub.add_parser("console", help="a local shell: try commands without Slack").set_defaults(
         func=cmd_console
     )

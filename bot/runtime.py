@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.routing import Route
 
 from api import (
     AltegioClient,
@@ -123,6 +124,14 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.housekeeping
             self.housekeeping = None
+
+    def install_routes(self) -> list[Route]:
+        """"Add to Slack" (GET /slack/install, /slack/oauth_redirect): a distributed app's only."""
+        if self.app.oauth_flow is None:
+            return []
+        from bot.oauth import install_routes
+
+        return install_routes(self.app.oauth_flow)
 
     async def close(self) -> None:
         await self.stop_housekeeping()

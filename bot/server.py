@@ -115,6 +115,7 @@ def create_asgi(runtime: Runtime) -> Starlette:
             Route("/slack/events", events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_page, methods=["GET"]),
+            *runtime.install_routes(),
         ]
     )
 

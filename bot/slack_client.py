@@ -92,7 +92,7 @@ def web_client(
     """
     url = settings.slack_api_url
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+        token=settings.bot_token,  # None for a distributed app: each call names its workspace's
         base_url=url if url.endswith("/") else url + "/",
         timeout=15,
         session=session,

@@ -39,8 +39,12 @@ async def run_socket_mode(
     ping_interval: float,
     finish_seconds: float,
     stop: asyncio.Event | None = None,
+    pages_address: tuple[str, int] | None = None,
 ) -> None:
-    """Serve Slack over Socket Mode until a signal (or `stop`), then finish and close."""
+    """Serve Slack over Socket Mode until a signal (or `stop`), then finish and close.
+
+    A distributed app's install pages are web pages even so: they are served on
+    `pages_address` (host, port) beside the socket."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -49,13 +53,24 @@ async def run_socket_mode(
     handler = AsyncSocketModeHandler(runtime.app, app_token, ping_interval=ping_interval)
     client: SocketModeClient = handler.client
     watchdog: asyncio.Task[None] | None = None
+    pages: asyncio.Task[None] | None = None
+    routes = runtime.install_routes()
     try:
+        if routes and pages_address is not None:
+            from bot.oauth import serve_pages
+
+            host, port = pages_address
+            pages = asyncio.ensure_future(serve_pages(routes, host=host, port=port, stop=stop))
         await handler.connect_async()
         log.info("connected to Slack in Socket Mode")
         watchdog = asyncio.ensure_future(watch_connection(client, ping_interval))
         await stop.wait()
         log.info("stopping: closing the Socket Mode connection")
     finally:
+        if pages is not None:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await pages
         if watchdog is not None:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):

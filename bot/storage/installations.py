@@ -228,6 +228,10 @@ class SqlOAuthStateStore(AsyncOAuthStateStore):
     def logger(self) -> logging.Logger:
         return log
 
+    @property
+    def expiration_seconds(self) -> int:
+        return self._seconds
+
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         state = secrets.token_urlsafe(32)
         now = self._store._now()

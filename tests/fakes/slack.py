@@ -8,6 +8,7 @@ and, like Slack, answer the HTML sign-in page with HTTP 200 to a request without
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -40,6 +42,7 @@ class SlackCall:
     status: int | None  # None when the connection was dropped
     response: dict[str, Any] | None
     record: RecordedRequest
+    team: str | None = None  # the workspace the token speaks for (None: no such token)
 
     @property
     def ok(self) -> bool:
@@ -71,6 +74,8 @@ class FakeSlack(SlackWorkspace, FakeServer):
     ) -> None:
         self._calls: Journal[SlackCall] = Journal()
         self._posts: Journal[ResponsePost] = Journal()
+        # Where the consent page sends the installer back (the app's Redirect URL).
+        self.oauth_redirect_url: str | None = None
         SlackWorkspace.__init__(self, bot_token, team_id)
         # Where apps.connections.open sends Socket Mode clients (a FakeSocketMode's URL).
         self.socket_mode_url: str | None = None
@@ -88,6 +93,7 @@ class FakeSlack(SlackWorkspace, FakeServer):
 
     def reset(self) -> None:
         FakeServer.reset(self)
+        self.oauth_redirect_url = None
         self._calls.clear()
         self._posts.clear()
         self._reset_data()
@@ -208,6 +214,7 @@ class FakeSlack(SlackWorkspace, FakeServer):
     # -- HTTP -----------------------------------------------------------------------------
     def setup_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_get("/files-pri/{team_file}/{name}", self._download)
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
@@ -227,14 +234,17 @@ class FakeSlack(SlackWorkspace, FakeServer):
                 response = json.loads(record.response_body) if record.response_body else None
             except ValueError:
                 response = None
+            token = _token(record)
+            identity = self.identity(token)
             self._calls.append(
                 SlackCall(
                     method=record.path.removeprefix("/api/"),
                     args=_call_args(record),
-                    token=_token(record),
+                    token=token,
                     status=record.status,
                     response=response,
                     record=record,
+                    team=identity.workspace if identity else None,
                 )
             )
 
@@ -244,14 +254,39 @@ class FakeSlack(SlackWorkspace, FakeServer):
         if method == "apps.connections.open":
             return web.json_response(self._connections_open(_token(record)))
         handler = self.api_methods().get(method)
+        if method == "oauth.v2.access":  # the app's own credentials, no token
+            client_id, client_secret = _client_credentials(record)
+            code = str(_call_args(record).get("code") or "")
+            return web.json_response(self.oauth_v2_access(client_id, client_secret, code))
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method", "req_method": method})
         token = _token(record)
         if not token:
             return web.json_response({"ok": False, "error": "not_authed"})
         if token not in self.valid_tokens:
-            return web.json_response({"ok": False, "error": "invalid_auth"})
-        return web.json_response(handler(_call_args(record)))
+            error = "token_revoked" if token in self.identities else "invalid_auth"
+            return web.json_response({"ok": False, "error": error})
+        self.current = self.identity(token)
+        try:
+            return web.json_response(handler(_call_args(record)))
+        finally:
+            self.current = None
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Slack's consent page, approved at once: back to the app's redirect URL with a code
+        for the workspace named by `team` (Bolt passes /slack/install?team=… on), or with
+        `error=access_denied` when `team` is not a workspace added with `add_workspace`."""
+        query = request.query
+        target = query.get("redirect_uri") or self.oauth_redirect_url
+        if not target:
+            return web.Response(status=400, text="no redirect URL: set oauth_redirect_url")
+        team = query.get("team", "")
+        state = query.get("state", "")
+        if team in self.workspaces:
+            outcome = {"code": self.install_code(team), "state": state}
+        else:
+            outcome = {"error": "access_denied", "state": state}
+        raise web.HTTPFound(f"{target}?{urlencode(outcome)}")
 
     def _connections_open(self, token: str | None) -> dict[str, Any]:
         """Socket Mode's first call, made with the app-level token (not the bot token)."""
@@ -271,9 +306,13 @@ class FakeSlack(SlackWorkspace, FakeServer):
         record = record_of(request)
         team, _, file_id = request.match_info["team_file"].partition("-")
         fake_file = self.files.get(file_id)
-        if fake_file is None or team != self.team_id:
+        if fake_file is None or team != fake_file.team:
             return web.Response(status=404, text="file not found")
-        authorized = _token(record) in self.valid_tokens
+        token = _token(record)
+        identity = self.identity(token)
+        authorized = (
+            token in self.valid_tokens and identity is not None and identity.workspace == team
+        )
         if not authorized or fake_file.login_page:
             return web.Response(body=LOGIN_PAGE, content_type="text/html", charset="utf-8")
         if fake_file.redirect:
@@ -285,6 +324,17 @@ class FakeSlack(SlackWorkspace, FakeServer):
         if fake_file is None:
             return web.Response(status=404, text="not found")
         return web.Response(body=fake_file.content, content_type=fake_file.mimetype)
+
+
+def _client_credentials(record: RecordedRequest) -> tuple[str, str]:
+    """oauth.v2.access's client id and secret: HTTP Basic (slack_sdk's way) or form fields."""
+    scheme, _, value = (record.authorization or "").partition(" ")
+    if scheme.lower() == "basic":
+        with contextlib.suppress(ValueError):
+            client_id, _, secret = base64.b64decode(value).decode().partition(":")
+            return client_id, secret
+    args = _call_args(record)
+    return str(args.get("client_id") or ""), str(args.get("client_secret") or "")
 
 
 def _token(record: RecordedRequest) -> str | None:

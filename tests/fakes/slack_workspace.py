@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 BOT_TOKEN = "xoxb-test-token"
+# The app's credentials for "Add to Slack" (oauth.v2.access).
+CLIENT_ID = "1111111111.2222222222"
+CLIENT_SECRET = "fake-client-secret"
 TEAM_ID = "T0TEST"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
@@ -29,6 +32,22 @@ FILETYPES = {
 
 
 @dataclass
+class Identity:
+    """Who a bot token speaks for: auth.test's answer, and the workspace its calls act in."""
+
+    team_id: str | None
+    team_name: str
+    bot_user_id: str
+    bot_id: str
+    enterprise_id: str | None = None
+    org_wide: bool = False  # an Enterprise Grid org-wide install: one token for the whole org
+
+    @property
+    def workspace(self) -> str:
+        return (self.enterprise_id if self.org_wide else self.team_id) or ""
+
+
+@dataclass
 class FakeFile:
     id: str
     name: str
@@ -38,6 +57,7 @@ class FakeFile:
     user: str
     login_page: bool = False  # serve the sign-in page even with the token (no files:read)
     redirect: bool = False  # 302 to another host that serves the bytes
+    team: str = ""  # the workspace it was shared in: only that workspace's token reads it
     created: int = field(default_factory=lambda: int(time.time()))
 
 
@@ -54,6 +74,12 @@ class SlackWorkspace:
 
     def _reset_data(self) -> None:
         self.valid_tokens = {self.bot_token}
+        self.identities: dict[str, Identity] = {
+            self.bot_token: Identity(self.team_id, "Test Team", BOT_USER_ID, BOT_ID)
+        }
+        self.workspaces: dict[str, Identity] = {}  # installable, by workspace key
+        self._codes: dict[str, tuple[str, str]] = {}  # code -> (workspace key, installer)
+        self.current: Identity | None = None  # the identity of the call being answered
         self.messages: list[dict[str, Any]] = []  # chat.postMessage, kept current by chat.update
         self.ephemeral: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
@@ -120,6 +146,90 @@ class SlackWorkspace:
         self.users[user_id] = user
         return user
 
+    # -- "Add to Slack" -------------------------------------------------------------------
+    def add_workspace(
+        self,
+        team_id: str | None,
+        name: str | None = None,
+        *,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
+    ) -> Identity:
+        """A workspace (or, `org_wide`, an Enterprise Grid org) that can install the app."""
+        identity = Identity(
+            team_id=None if org_wide else team_id,
+            team_name=name or f"Workspace {team_id or enterprise_id}",
+            bot_user_id="",
+            bot_id="",
+            enterprise_id=enterprise_id,
+            org_wide=org_wide,
+        )
+        key = identity.workspace
+        identity.bot_user_id, identity.bot_id = f"U{key}BOT", f"B{key}"
+        self.workspaces[key] = identity
+        return identity
+
+    def install_code(self, workspace: str, installer: str = "U0ADMIN") -> str:
+        """What Slack puts in the redirect once `installer` approved the app in `workspace`."""
+        if workspace not in self.workspaces:
+            raise KeyError(f"no workspace {workspace}: add_workspace first")
+        code = f"code-{workspace}-{uuid.uuid4().hex[:12]}"
+        self._codes[code] = (workspace, installer)
+        return code
+
+    def tokens_of(self, workspace: str) -> list[str]:
+        """Bot tokens issued to `workspace` that Slack still accepts, oldest first."""
+        return [
+            t
+            for t, i in self.identities.items()
+            if i.workspace == workspace and t in self.valid_tokens
+        ]
+
+    def token_of(self, workspace: str) -> str:
+        tokens = self.tokens_of(workspace)
+        if not tokens:
+            raise KeyError(f"workspace {workspace} has no valid bot token")
+        return tokens[-1]
+
+    def revoke(self, workspace: str) -> None:
+        """Uninstalled: every token of `workspace` is refused from now on."""
+        self.valid_tokens -= set(self.tokens_of(workspace))
+
+    def identity(self, token: str | None) -> Identity | None:
+        return self.identities.get(token or "")
+
+    def oauth_v2_access(self, client_id: str, client_secret: str, code: str) -> dict[str, Any]:
+        if client_id != CLIENT_ID or client_secret != CLIENT_SECRET:
+            return {"ok": False, "error": "invalid_client_id"}
+        found = self._codes.pop(code, None)  # a code works once
+        if found is None:
+            return {"ok": False, "error": "invalid_code"}
+        key, installer = found
+        identity = self.workspaces[key]
+        token = f"xoxb-{key}-{uuid.uuid4().hex[:16]}"
+        self.identities[token] = identity
+        self.valid_tokens.add(token)
+        enterprise = (
+            {"id": identity.enterprise_id, "name": f"Org {identity.enterprise_id}"}
+            if identity.enterprise_id
+            else None
+        )
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": installer},
+            "scope": "commands,chat:write,im:write,files:read,channels:history,groups:history,"
+            "reactions:write",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": identity.bot_user_id,
+            "team": None
+            if identity.org_wide
+            else {"id": identity.team_id, "name": identity.team_name},
+            "enterprise": enterprise,
+            "is_enterprise_install": identity.org_wide,
+        }
+
     def add_file(
         self,
         content: bytes,
@@ -131,6 +241,7 @@ class SlackWorkspace:
         file_id: str | None = None,
         login_page: bool = False,
         redirect: bool = False,
+        team: str | None = None,
     ) -> dict[str, Any]:
         """Host a file; returns its Slack file object (as in events and files.info).
 
@@ -148,6 +259,7 @@ class SlackWorkspace:
             user=user,
             login_page=login_page,
             redirect=redirect,
+            team=team or self.team_id,
         )
         self.files[fake_file.id] = fake_file
         return self.file_object(fake_file.id)
@@ -155,7 +267,7 @@ class SlackWorkspace:
     def file_object(self, file_id: str) -> dict[str, Any]:
         f = self.files[file_id]
         filetype, pretty = FILETYPES.get(f.mimetype, (f.name.rpartition(".")[2], f.mimetype))
-        private = f"{self.url}/files-pri/{self.team_id}-{f.id}"
+        private = f"{self.url}/files-pri/{f.team}-{f.id}"
         return {
             "id": f.id,
             "created": f.created,
@@ -166,7 +278,7 @@ class SlackWorkspace:
             "filetype": filetype,
             "pretty_type": pretty,
             "user": f.user,
-            "user_team": self.team_id,
+            "user_team": f.team,
             "editable": False,
             "size": f.size,
             "mode": "hosted",
@@ -197,17 +309,26 @@ class SlackWorkspace:
     def _ts(self) -> str:
         return f"{int(time.time())}.{next(self._counter):06d}"
 
+    @property
+    def _team(self) -> str:
+        """The workspace key of the call being answered."""
+        return self.current.workspace if self.current else self.team_id
+
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {
+        me = self.current or Identity(self.team_id, "Test Team", BOT_USER_ID, BOT_ID)
+        answer: dict[str, Any] = {
             "ok": True,
             "url": "https://test.slack.com/",
-            "team": "Test Team",
+            "team": me.team_name,
             "user": "altegio-bot",
-            "team_id": self.team_id,
-            "user_id": BOT_USER_ID,
-            "bot_id": BOT_ID,
-            "is_enterprise_install": False,
+            "team_id": me.team_id or me.enterprise_id,
+            "user_id": me.bot_user_id,
+            "bot_id": me.bot_id,
+            "is_enterprise_install": me.org_wide,
         }
+        if me.enterprise_id:
+            answer["enterprise_id"] = me.enterprise_id
+        return answer
 
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel") or "")
@@ -219,8 +340,9 @@ class SlackWorkspace:
             channel = "D" + channel[1:]
         message = {
             "type": "message",
-            "user": BOT_USER_ID,
-            "bot_id": BOT_ID,
+            "team": self._team,
+            "user": self.current.bot_user_id if self.current else BOT_USER_ID,
+            "bot_id": self.current.bot_id if self.current else BOT_ID,
             "ts": self._ts(),
             **{
                 k: args[k]
@@ -235,7 +357,7 @@ class SlackWorkspace:
         if not args.get("channel") or not args.get("user"):
             return {"ok": False, "error": "invalid_arguments"}
         ts = self._ts()
-        self.ephemeral.append({**args, "message_ts": ts})
+        self.ephemeral.append({**args, "message_ts": ts, "team": self._team})
         return {"ok": True, "message_ts": ts}
 
     def _update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -261,7 +383,7 @@ class SlackWorkspace:
         view_id = view_id or f"V{next(self._counter):08d}"
         stored = {
             "id": view_id,
-            "team_id": self.team_id,
+            "team_id": self._team,
             "app_id": APP_ID,
             "bot_id": BOT_ID,
             "state": {"values": {}},
@@ -341,11 +463,12 @@ class SlackWorkspace:
         if not user_id:
             return {"ok": False, "error": "user_not_found"}
         user = self.users.get(user_id) or self.add_user(user_id, f"user-{user_id.lower()}")
+        user = {**user, "team_id": self._team}
         return {"ok": True, "user": user}
 
     def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = str(args.get("file") or "")
-        if file_id not in self.files:
+        if file_id not in self.files or self.files[file_id].team != self._team:
             return {"ok": False, "error": "file_not_found"}
         return {
             "ok": True,
