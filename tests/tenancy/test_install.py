@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.bot_server import BotServer
-from tests.fakes import CLIENT_ID, FakeAltegio, FakeSlack, SlackSender
+from tests.fakes import CLIENT_ID, FakeAltegio, FakeSlack
 from tests.tenancy.conftest import install, install_link
 
 
@@ -80,7 +80,7 @@ async def test_a_redirect_without_the_browsers_cookie_or_reused_is_refused(
 async def test_each_workspace_is_answered_with_its_own_token(
     installed, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:
-    bot, slack = installed
+    _bot, slack = installed
     fake_altegio.add_license(4523464, plan="Business")
     for team in ("T0ONE", "T0TWO"):
         url = fake_slack.response_url()
@@ -96,7 +96,7 @@ async def test_each_workspace_is_answered_with_its_own_token(
 async def test_a_workspace_that_never_installed_is_told_so(
     installed, fake_slack: FakeSlack
 ) -> None:
-    bot, slack = installed
+    _bot, slack = installed
     url = fake_slack.response_url()
     await slack.command("/license", "4523464", team_id="T0STRANGER", response_url=url)
     (reply,) = await fake_slack.wait_for_response(url, timeout=10)
