@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from urllib.parse import urlparse
 
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
@@ -27,6 +27,8 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackTokenRotationError
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
@@ -141,6 +143,38 @@ async def _failed(args: AsyncFailureArgs) -> BoltResponse:
             "Set-Cookie": [args.settings.state_utils.build_set_cookie_for_deletion()],
         },
     )
+
+
+def bot_tokens(
+    settings: Settings, store: SqlStore, client: AsyncWebClient
+) -> Callable[[str], Awaitable[str | None]]:
+    """Each workspace's bot token for the alert sweep, read from the database at every post
+    (refreshed first when token rotation is on and it is about to expire); None once the
+    workspace has uninstalled the app."""
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    installations = SqlInstallationStore(store)
+    rotator = AsyncTokenRotator(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        client=client,
+    )
+
+    async def token_of(workspace: str) -> str | None:
+        bot = await installations.bot_for(workspace)
+        if bot is None:
+            return None
+        if bot.bot_refresh_token:
+            try:
+                refreshed = await rotator.perform_bot_token_rotation(bot=bot)
+            except SlackTokenRotationError as exc:
+                log.error("could not refresh the bot token of workspace %s: %s", workspace, exc)
+                return None
+            if refreshed is not None:
+                await installations.async_save_bot(refreshed)
+                return refreshed.bot_token
+        return bot.bot_token
+
+    return token_of
 
 
 def install_routes(flow: AsyncOAuthFlow) -> list[Route]:

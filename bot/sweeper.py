@@ -64,14 +64,24 @@ async def sweep_once(
 ) -> SweepSummary:
     """One sweep, then (if `prune`) the history it and the web process left behind is pruned."""
     started = time.perf_counter()
+    settings = runtime.settings
+    tokens = None
+    if settings.distributed:
+        from bot.oauth import bot_tokens
+
+        # Each workspace's alerts go out with its own bot token, and each watch is fetched
+        # with the Altegio session of the member who set it up.
+        tokens = bot_tokens(settings, runtime.store, client)
     try:
         with lane("sweep"):  # Altegio's budget goes to people first (api/lanes.py)
             summary = await sweep(
                 runtime.altegio,
                 runtime.store,
                 client,
-                handler_config(runtime.settings),
+                handler_config(settings),
                 owner=owner_id(),
+                bot_tokens=tokens,
+                as_members=settings.distributed,
             )
     except StoreUnavailable as exc:
         metrics.observe_sweep(None, time.perf_counter() - started)

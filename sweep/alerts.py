@@ -26,20 +26,22 @@ keeps enough fetches waiting on it to use every slot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from api import AltegioClient, AltegioError, AuthenticationError, License
-from api.errors import PARTNER
+from api.errors import PARTNER, USER
 from handlers.alerts import messages
 from handlers.config import HandlerConfig
 from handlers.errors import slack_error
@@ -59,8 +61,17 @@ POST_CONCURRENCY = 8
 UNREACHABLE = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "channel_is_archived"}
 )
+# Slack errors that mean "this workspace's token is gone" (uninstalled, revoked).
+TOKEN_GONE = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed"})
 LEASE_BUCKETS = 64
 RECORD_ATTEMPTS = 3
+# A watch whose member's Altegio session is gone is announced once, under this kind.
+PAUSED_PREFIX = "paused:"
+
+# The bot token to post with in a workspace (None: not installed there any more).
+BotTokens = Callable[[str], Awaitable[str | None]]
+# A fetch unit: a location, seen with one user token (None: the partner token alone).
+Unit = tuple[int, str | None]
 
 
 @dataclass
@@ -118,8 +129,15 @@ async def sweep(
     concurrency: int | None = None,
     lease_seconds: float = ALERT_LEASE_SECONDS,
     post_timeout: float = POST_TIMEOUT_SECONDS,
+    bot_tokens: BotTokens | None = None,
+    as_members: bool = False,
 ) -> SweepSummary:
     """Run one sweep over every watch in the store and return its counts.
+
+    `bot_tokens`: each workspace's bot token, for an app installed in many (None: the client's
+    own token). `as_members`: fetch each watch's licence with the linked Altegio session of the
+    member who set it up, never a service account; a watch whose member has no session any more
+    is announced once in its channel and fetched no more.
 
     Raises StoreUnavailable only if the watches cannot be read at all; every other failure is
     logged, counted and left for the next sweep.
@@ -135,6 +153,8 @@ async def sweep(
         concurrency=concurrency or default_concurrency(altegio),
         lease_seconds=lease_seconds,
         post_timeout=min(post_timeout, lease_seconds * 0.8),
+        bot_tokens=bot_tokens,
+        as_members=as_members,
     )
     return await run.run()
 
@@ -153,7 +173,11 @@ class _Sweep:
         concurrency: int,
         lease_seconds: float,
         post_timeout: float,
+        bot_tokens: BotTokens | None = None,
+        as_members: bool = False,
     ) -> None:
+        self.bot_tokens = bot_tokens
+        self.as_members = as_members
         self.altegio = altegio
         self.store = store
         self.client = client
@@ -165,7 +189,7 @@ class _Sweep:
         self.lease_seconds = lease_seconds
         self.post_timeout = post_timeout
         self.summary = SweepSummary()
-        self.by_location: dict[int, list[Watch]] = defaultdict(list)
+        self.by_unit: dict[Unit, list[Watch]] = defaultdict(list)
         self.buckets: dict[int, asyncio.Task[bool | None]] = {}
         self.unreachable: set[tuple[str, str]] = set()
         self.channel_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -175,17 +199,25 @@ class _Sweep:
     async def run(self) -> SweepSummary:
         started = time.monotonic()
         watches = await self.store.list_watches()
-        for w in watches:
-            self.by_location[w.location_id].append(w)
         self.summary.watches = len(watches)
-        self.summary.locations = len(self.by_location)
+        self.summary.locations = len({w.location_id for w in watches})
+        paused: list[Watch] = []
+        for w, token in await self._credentials(watches):
+            if token is None and self.as_members:
+                paused.append(w)
+            else:
+                self.by_unit[w.location_id, token].append(w)
         rate = getattr(self.altegio.limiter, "rate", None) or 50.0
         # Held until this sweep ends, so it must outlast the sweep (see the module docstring).
-        self.bucket_lease = self.lease_seconds + 2 * len(self.by_location) / rate
-        queue = iter(sorted(self.by_location, key=lambda i: (bucket_of(i), i)))
+        self.bucket_lease = self.lease_seconds + 2 * len(self.by_unit) / rate
+        queue = iter(
+            sorted(self.by_unit, key=lambda u: (bucket_of(u[0]), u[0], u[1] is not None, u[1]))
+        )
         try:
             async with asyncio.TaskGroup() as tasks:
-                for _ in range(min(self.concurrency, len(self.by_location))):
+                for w in paused:
+                    tasks.create_task(self._consider_paused(w))
+                for _ in range(min(self.concurrency, len(self.by_unit))):
                     tasks.create_task(self._fetch_worker(queue, tasks))
         finally:
             await self._release_leases()
@@ -195,10 +227,28 @@ class _Sweep:
 
     # -- fetching ------------------------------------------------------------------------------
 
-    async def _fetch_worker(self, queue: Iterator[int], tasks: asyncio.TaskGroup) -> None:
-        for location_id in queue:  # one iterator shared by every worker
+    async def _credentials(self, watches: list[Watch]) -> list[tuple[Watch, str | None]]:
+        """Each watch with the Altegio user token its licence is fetched with."""
+        if not self.as_members:
+            return [(w, self.config.service_user_token) for w in watches]
+        tokens: dict[tuple[str, str], str | None] = {}
+        for team, user in sorted({(w.team_id, w.created_by) for w in watches}):
             try:
-                licence = await self._fetch(location_id, tasks)
+                account = await self.store.get_account(team, user)
+            except StoreUnavailable:
+                continue  # neither fetched nor announced: the next sweep tries again
+            tokens[team, user] = account.user_token if account is not None else None
+        return [
+            (w, tokens[w.team_id, w.created_by])
+            for w in watches
+            if (w.team_id, w.created_by) in tokens
+        ]
+
+    async def _fetch_worker(self, queue: Iterator[Unit], tasks: asyncio.TaskGroup) -> None:
+        for unit in queue:  # one iterator shared by every worker
+            location_id, token = unit
+            try:
+                licence = await self._fetch(location_id, token, tasks)
             except StoreUnavailable:
                 self.summary.failed += 1
                 log.warning(
@@ -211,10 +261,12 @@ class _Sweep:
                     "alert sweep: location %s skipped after an unexpected error", location_id
                 )
                 continue
-            for w in self.by_location[location_id] if licence else ():
+            for w in self.by_unit[unit] if licence else ():
                 tasks.create_task(self._consider(w, licence))
 
-    async def _fetch(self, location_id: int, tasks: asyncio.TaskGroup) -> License | None:
+    async def _fetch(
+        self, location_id: int, token: str | None, tasks: asyncio.TaskGroup
+    ) -> License | None:
         bucket = bucket_of(location_id)
         claim = self.buckets.get(bucket)
         if claim is None:  # the first of this bucket's locations: claim it once for all
@@ -227,12 +279,12 @@ class _Sweep:
             self.summary.elsewhere += 1
             return None
         try:
-            licence = await self.altegio.get_license(
-                location_id, user_token=self.config.service_user_token
-            )
+            licence = await self.altegio.get_license(location_id, user_token=token)
         except AltegioError as error:
             self.summary.failed += 1
-            if isinstance(error, AuthenticationError):
+            if isinstance(error, AuthenticationError) and error.token == USER and self.as_members:
+                await self._session_ended(location_id, token)
+            elif isinstance(error, AuthenticationError):
                 if error.token not in self.refused_tokens:
                     self.refused_tokens.add(error.token)
                     log.error(
@@ -251,6 +303,15 @@ class _Sweep:
             return None
         self.summary.fetched += 1
         return licence
+
+    async def _session_ended(self, location_id: int, token: str | None) -> None:
+        """Altegio refused a member's session: forget it, as a command would; the watches it
+        served are announced as paused by the next sweep."""
+        owners = {(w.team_id, w.created_by) for w in self.by_unit[location_id, token]}
+        for team, user in sorted(owners):
+            with contextlib.suppress(StoreUnavailable):
+                await self.store.forget_account(team, user)
+        log.info("alert sweep: Altegio refused a member's session; it is forgotten")
 
     async def _claim_bucket(self, bucket: int) -> bool | None:
         """True if this sweep now holds the bucket, False if another does, None on failure."""
@@ -349,20 +410,39 @@ class _Sweep:
     ) -> str | None:
         """Post the claimed alert and return its ts; on failure release the claim, return None."""
         assert decision.kind is not None
+        return await self._post_message(
+            watch,
+            key,
+            text=messages.alert_text(licence, decision.kind, self.today),
+            blocks=messages.alert_blocks(
+                licence, decision.kind, self.today, web_url=self.config.altegio_web_url
+            ),
+        )
+
+    async def _post_message(
+        self, watch: Watch, key: AlertKey, *, text: str, blocks: list[Any] | None
+    ) -> str | None:
+        """Post to the watch's channel with its workspace's token and return the ts; on
+        failure release the claim and return None."""
         channel = (watch.team_id, watch.channel_id)
+        token: dict[str, str] = {}
+        if self.bot_tokens is not None:
+            bot_token = await self.bot_tokens(watch.team_id)
+            if bot_token is None:  # uninstalled meanwhile: its watches are being deleted
+                await self._release(key)
+                self.unreachable.add(channel)
+                self.summary.skipped += 1
+                return None
+            token["token"] = bot_token
         try:
             async with asyncio.timeout(self.post_timeout):
                 response = await self.client.chat_postMessage(
                     channel=watch.channel_id,
-                    text=messages.alert_text(licence, decision.kind, self.today),
-                    blocks=messages.alert_blocks(
-                        licence,
-                        decision.kind,
-                        self.today,
-                        web_url=self.config.altegio_web_url,
-                    ),
+                    text=text,
+                    **({"blocks": blocks} if blocks else {}),
                     unfurl_links=False,
                     unfurl_media=False,
+                    **token,
                 )
         except asyncio.CancelledError:
             # Stopped mid-post (SIGTERM): hand the alert straight to the next sweep.
@@ -371,7 +451,16 @@ class _Sweep:
         except SlackApiError as error:
             await self._release(key)
             code = slack_error(error)  # None when Slack's answer was not JSON (a proxy's 502)
-            if code in UNREACHABLE:
+            if code in TOKEN_GONE:
+                self.unreachable.add(channel)
+                self.summary.skipped += 1
+                log.warning(
+                    "alert sweep: Slack refused the bot token of workspace %s (%s); its "
+                    "alerts wait until it is installed again",
+                    watch.team_id,
+                    code,
+                )
+            elif code in UNREACHABLE:
                 self.unreachable.add(channel)
                 self.summary.unreachable_channels += 1
                 self.summary.skipped += 1
@@ -403,6 +492,41 @@ class _Sweep:
             )
             return None
         return str(response.get("ts") or "")
+
+    async def _consider_paused(self, watch: Watch) -> None:
+        """Tell the channel once that this watch has no member's session to be swept with."""
+        key = AlertKey(
+            watch.team_id,
+            watch.channel_id,
+            watch.location_id,
+            None,
+            PAUSED_PREFIX + watch.created_by,
+        )
+        channel = (watch.team_id, watch.channel_id)
+        try:
+            sent = await self.store.sent_alert_kinds(
+                watch.team_id, watch.channel_id, watch.location_id, None
+            )
+            if key.kind in sent:
+                return
+            async with self.channel_locks[channel], self.post_slots:
+                if channel in self.unreachable or not await self.store.claim_alert(
+                    key, owner=self.owner, lease_seconds=self.lease_seconds
+                ):
+                    self.summary.skipped += 1
+                    return
+                text = messages.paused_text(watch.location_id, watch.created_by)
+                ts = await self._post_message(watch, key, text=text, blocks=None)
+            if ts is not None:
+                await self._record(key, Decision(Outcome.POST, key.kind, ()), ts)
+                self.summary.posted += 1
+        except Exception:
+            self.summary.post_failures += 1
+            log.exception(
+                "alert sweep: the paused notice for location %s in %s failed",
+                watch.location_id,
+                watch.channel_id,
+            )
 
     async def _release(self, key: AlertKey) -> None:
         try:

@@ -565,8 +565,10 @@ class SqlStore:
     async def add_watch(
         self, team_id: str, channel_id: str, location_id: int, user_id: str
     ) -> bool:
+        """True for a new watch. Watching it again makes `user_id` its member: an app installed
+        in many workspaces fetches the licence with that member's Altegio session."""
         async with self._writing() as conn:
-            return await self._insert_new(
+            if await self._insert_new(
                 conn,
                 watches,
                 team_id=team_id,
@@ -574,7 +576,14 @@ class SqlStore:
                 location_id=location_id,
                 created_by=user_id,
                 created_at=self._now(),
+            ):
+                return True
+            await conn.execute(
+                update(watches)
+                .where(self._watch_key(team_id, channel_id, location_id))
+                .values(created_by=user_id)
             )
+            return False
 
     async def remove_watch(self, team_id: str, channel_id: str, location_id: int) -> bool:
         stmt = delete(watches).where(self._watch_key(team_id, channel_id, location_id))

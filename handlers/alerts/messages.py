@@ -316,3 +316,15 @@ def watching_text(rows: list[WatchRow], *, more: int = 0) -> str:
         return "This channel watches no locations."
     ids = ", ".join(str(r.watch.location_id) for r in rows)
     return f"This channel watches {plural(len(rows) + more, 'location')}: {ids}"
+
+
+def paused_text(location_id: int, user_id: str) -> str:
+    """Told once in the channel of a watch whose member no longer has a linked Altegio account
+    (an app installed in many workspaces sweeps each watch with its member's own session)."""
+    return (
+        f":double_vertical_bar: Licence alerts for location {location_id} are paused in this "
+        f"channel: <@{user_id}>, who set them up, no longer has a linked Altegio account. "
+        f"<@{user_id}> can link it again with `/altegio login`, or anyone here who can see "
+        f"the location in Altegio can take the alerts over with "
+        f"`/license watch {location_id}`."
+    )

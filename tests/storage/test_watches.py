@@ -7,7 +7,7 @@ async def test_add_get_remove(store, clock) -> None:
     assert not await store.add_watch("T1", "C1", 4523464, "U2")  # already watched
     watch = await store.get_watch("T1", "C1", 4523464)
     assert (watch.team_id, watch.channel_id, watch.location_id) == ("T1", "C1", 4523464)
-    assert watch.created_by == "U1"  # the first watcher is kept
+    assert watch.created_by == "U2"  # whoever watched it last is its member
     assert watch.created_at == clock.now and watch.created_at.tzinfo is not None
     assert watch.snoozed_until is None and watch.acknowledged_period is None
     assert await store.remove_watch("T1", "C1", 4523464)
