@@ -27,6 +27,7 @@ from bot.slack_client import web_client
 from handlers.account.messages import LOGIN_CALLBACK
 from handlers.config import HandlerConfig
 from handlers.store import Store
+from handlers.tenancy import workspace_key
 
 log = logging.getLogger("altegio.bot")
 
@@ -118,8 +119,10 @@ class Inject(AsyncMiddleware):
         context["altegio"] = self._altegio
         context["store"] = self._store
         context["config"] = self._config
-        # Enterprise Grid org-wide installs may carry no team id; the org id keys their rows.
-        context["team"] = context.team_id or context.enterprise_id or ""
+        # The installing workspace: its team id, or an org-wide install's enterprise id.
+        context["team"] = workspace_key(
+            context.enterprise_id, context.team_id, context.is_enterprise_install
+        )
         context["user"] = context.user_id or ""
         if self._http is not None and context.response_url:
             context["respond"] = self._respond(context.response_url, self._http)
