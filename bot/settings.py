@@ -348,4 +348,5 @@ def handler_config(settings: Settings) -> HandlerConfig:
         service_user_token=service.get_secret_value() if service else None,
         slack_hosts=tuple(dict.fromkeys(("slack.com", "files.slack.com", api_host))),
         altegio_web_url=settings.altegio_web_url,
+        watch_as_member=settings.distributed,
     )

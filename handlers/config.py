@@ -16,3 +16,6 @@ class HandlerConfig:
     # Hosts that may receive the bot token on a file download (Slack's and SLACK_API_URL's).
     slack_hosts: tuple[str, ...] = ("slack.com", "files.slack.com")
     altegio_web_url: str = "https://app.alteg.io"
+    # An app installed in many workspaces sweeps each watch with the Altegio session of the
+    # member who set it up, so setting one needs a linked account.
+    watch_as_member: bool = False

@@ -63,7 +63,9 @@ async def watch(
 ) -> str:
     """Subscribe the channel once the user has shown they can see the location in Altegio."""
     try:
-        async with acting_as(store, config, team, user, required=False) as credential:
+        async with acting_as(
+            store, config, team, user, required=config.watch_as_member
+        ) as credential:
             licence = await altegio.get_license(location_id, user_token=credential.token)
     except NotFound:
         raise UsageError(messages.nothing_to_watch(location_id)) from None

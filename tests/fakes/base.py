@@ -59,6 +59,10 @@ class FakeServer:
     async def __aexit__(self, *exc: object) -> None:
         self.stop()
 
+    def reset_requests(self) -> None:
+        """Forget what was received, keeping the data and the rules."""
+        self.journal.clear()
+
     def reset(self) -> None:
         """Forget requests, faults and delays; subclasses also restore their data."""
         self.rules.clear()

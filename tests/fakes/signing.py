@@ -90,14 +90,16 @@ def interactive(
     return _form({"payload": json.dumps(payload)}, secret, timestamp)
 
 
-def _actor(user_id: str, team_id: str) -> dict[str, Any]:
+def _actor(
+    user_id: str, team_id: str, enterprise_id: str | None = None, org_wide: bool = False
+) -> dict[str, Any]:
     return {
         "user": {"id": user_id, "username": "someone", "name": "someone", "team_id": team_id},
         "team": {"id": team_id, "domain": "test"},
         "api_app_id": APP_ID,
         "token": "verification-token",
-        "is_enterprise_install": False,
-        "enterprise": None,
+        "is_enterprise_install": org_wide,
+        "enterprise": {"id": enterprise_id, "name": "Org"} if enterprise_id else None,
     }
 
 
@@ -126,11 +128,13 @@ def block_actions(
     state: dict[str, Any] | None = None,
     secret: str = SIGNING_SECRET,
     timestamp: float | None = None,
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
 ) -> Signed:
     """A click on a message button, or on a view (App Home, modal) when `view` is given."""
     payload: dict[str, Any] = {
         "type": "block_actions",
-        **_actor(user_id, team_id),
+        **_actor(user_id, team_id, enterprise_id, org_wide),
         "trigger_id": trigger_id or _trigger(),
         "actions": [actions] if isinstance(actions, dict) else list(actions),
         "state": {"values": state or {}},
@@ -179,6 +183,8 @@ def view_submission(
     trigger_id: str | None = None,
     secret: str = SIGNING_SECRET,
     timestamp: float | None = None,
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
 ) -> Signed:
     """A modal's submit; `values` is Slack's state.values (see `text_inputs`)."""
     view = {
@@ -197,7 +203,7 @@ def view_submission(
     }
     payload = {
         "type": "view_submission",
-        **_actor(user_id, team_id),
+        **_actor(user_id, team_id, enterprise_id, org_wide),
         "view": view,
         "trigger_id": trigger_id or _trigger(),
         "response_urls": [],
@@ -214,11 +220,14 @@ def event_callback(
     retry_reason: str = "http_timeout",
     secret: str = SIGNING_SECRET,
     timestamp: float | None = None,
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
 ) -> Signed:
     """An Events API delivery; a redelivery reuses `event_id` and sets `retry_num`."""
     envelope = {
         "token": "verification-token",
         "team_id": team_id,
+        **({"enterprise_id": enterprise_id} if enterprise_id else {}),
         "api_app_id": APP_ID,
         "event": event,
         "type": "event_callback",
@@ -226,11 +235,11 @@ def event_callback(
         "event_time": int(time.time()),
         "authorizations": [
             {
-                "enterprise_id": None,
-                "team_id": team_id,
+                "enterprise_id": enterprise_id,
+                "team_id": None if org_wide else team_id,
                 "user_id": BOT_USER_ID,
                 "is_bot": True,
-                "is_enterprise_install": False,
+                "is_enterprise_install": org_wide,
             }
         ],
         "is_ext_shared_channel": False,

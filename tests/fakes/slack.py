@@ -98,6 +98,12 @@ class FakeSlack(SlackWorkspace, FakeServer):
         self._posts.clear()
         self._reset_data()
 
+    def reset_calls(self) -> None:
+        """Forget the calls, posts and downloads received so far; keep workspaces and data."""
+        self.reset_requests()
+        self._calls.clear()
+        self._posts.clear()
+
     def response_url(self) -> str:
         """A fresh response_url; what is posted to it is kept for `wait_for_response`."""
         return f"{self.url}/response/{uuid.uuid4().hex}"

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.storage import generate_key
 from tests.bot_server import BotServer
 from tests.fakes import CLIENT_ID, CLIENT_SECRET, FakeSlack, SlackSender
 
@@ -60,14 +61,27 @@ def workspaces(fake_slack: FakeSlack) -> list[str]:
     return ["T0ONE", "T0TWO", "E0ORG"]
 
 
+@pytest.fixture(scope="session")
+def encryption_key() -> str:
+    return generate_key()
+
+
+@pytest.fixture
+def shared_database(database_url: str, encryption_key: str) -> dict[str, str]:
+    """Settings for bots sharing one database (each test runs on SQLite and PostgreSQL)."""
+    return {"database_url": database_url, "bot_encryption_key": encryption_key}
+
+
 @pytest.fixture
 async def installed(
     make_distributed_bot: Callable[..., BotServer],
     fake_slack: FakeSlack,
     workspaces: list[str],
+    shared_database: dict[str, str],
 ) -> AsyncIterator[tuple[BotServer, SlackSender]]:
     """The bot, installed in all three through its own install pages."""
-    bot = make_distributed_bot()
+    # Licences fresh on every fetch: the tests read which token each fetch carried.
+    bot = make_distributed_bot(**shared_database, license_cache_ttl=0)
     for workspace in workspaces:
         done = await install(bot, fake_slack, workspace)
         assert done.status_code == 200, done.text
