@@ -106,3 +106,46 @@ def test_an_unknown_log_format_is_refused(tmp_path: Path) -> None:
     finished = run(["serve"], cwd=tmp_path, settings={**REQUIRED, "log_format": "xml"})
     assert finished.returncode == 2
     assert "LOG_FORMAT is not valid: set it to text (the default) or json" in finished.stderr
+
+
+OAUTH = {
+    "slack_signing_secret": "signing-secret-5678",
+    "altegio_partner_token": "partner-token-9012",
+    "slack_client_id": "1111.2222",
+    "slack_client_secret": "client-secret-3456",
+}
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        (
+            {**OAUTH, "slack_bot_token": "xoxb-not-a-real-token-1234"},
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: choose one",
+        ),
+        (
+            {k: v for k, v in OAUTH.items() if k != "slack_client_secret"},
+            "SLACK_CLIENT_SECRET is not set: set it to the Client Secret",
+        ),
+        (
+            {**OAUTH, "altegio_user_token": "service-token-7777"},
+            "ALTEGIO_USER_TOKEN cannot be used with SLACK_CLIENT_ID",
+        ),
+    ],
+)
+def test_exactly_one_slack_mode_is_accepted(tmp_path: Path, settings: dict, said: str) -> None:
+    finished = run(["serve"], cwd=tmp_path, settings=settings)
+    assert finished.returncode == 2
+    assert_one_paragraph(finished.stderr)
+    assert said in finished.stderr
+    for name in ("slack_client_secret", "slack_bot_token", "altegio_user_token"):
+        if name in settings:
+            assert settings[name] not in finished.stderr
+
+
+def test_neither_mode_names_both_ways_to_set_slack_up(tmp_path: Path) -> None:
+    settings = {k: v for k, v in REQUIRED.items() if k != "slack_bot_token"}
+    finished = run(["serve"], cwd=tmp_path, settings=settings)
+    assert finished.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in finished.stderr
+    assert "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead" in finished.stderr
