@@ -202,9 +202,7 @@ def install_routes(flow: AsyncOAuthFlow) -> list[Route]:
     ]
 
 
-async def serve_pages(
-    routes: list[Route], *, host: str, port: int, stop: asyncio.Event
-) -> None:
+async def serve_pages(routes: list[Route], *, host: str, port: int, stop: asyncio.Event) -> None:
     """The install pages alone (beside Socket Mode), until `stop`; signals stay the caller's."""
     import uvicorn
     from starlette.applications import Starlette

@@ -126,7 +126,7 @@ class Runtime:
             self.housekeeping = None
 
     def install_routes(self) -> list[Route]:
-        """"Add to Slack" (GET /slack/install, /slack/oauth_redirect): a distributed app's only."""
+        """The "Add to Slack" pages (GET /slack/install, /slack/oauth_redirect), if distributed."""
         if self.app.oauth_flow is None:
             return []
         from bot.oauth import install_routes
