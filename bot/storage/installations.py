@@ -5,7 +5,8 @@ store's engine, its migrations, its SQLite write queue and its encryption:
 
 - `SqlInstallationStore`: one row per installed workspace (or Enterprise Grid org, for an
   org-wide install), keyed like every other workspace row (handlers.tenancy.workspace_key).
-  The bot token, and the refresh token when token rotation is on, are stored encrypted.
+  The bot token, and the refresh token when token rotation is on, are stored encrypted and
+  bound to their workspace (keys.py lists them, so the key check and rotate-keys cover them).
   Every lookup reads the database: an uninstall handled by one process is seen by all at once.
   Only bot installations are kept; the app asks for no user scopes, so there are no user
   tokens to store.
@@ -31,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from handlers.tenancy import workspace_key
 
 from .crypto import InvalidToken
+from .keys import installation_context as _context
 from .schema import installations, oauth_states
 from .store import SqlStore, _rowcount
 
@@ -253,8 +255,3 @@ class SqlOAuthStateStore(AsyncOAuthStateStore):
         )
         async with self._store._writing() as conn:
             return _rowcount(await conn.execute(stmt)) == 1
-
-
-def _context(workspace: str, kind: str) -> str:
-    """What a token's ciphertext is bound to: it decrypts only as this workspace's `kind`."""
-    return f"installation:{workspace}:{kind}"

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .crypto import InvalidToken, TokenCipher
 from .errors import WrongEncryptionKey
 from .migrations import ADVISORY_LOCK_KEY
-from .schema import accounts, key_checks
+from .schema import accounts, installations, key_checks
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,11 @@ CHECK_TEXT = "altegio-bot encryption key check"
 def account_context(team_id: str, user_id: str) -> str:
     """What an account's session is bound to: a copy on another row does not decrypt."""
     return f"account/{team_id}/{user_id}"
+
+
+def installation_context(workspace: str, kind: str) -> str:
+    """What an installed workspace's `kind` of token ("bot", "refresh") is bound to."""
+    return f"installation/{workspace}/{kind}"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,18 @@ SECRET_COLUMNS: tuple[SecretColumn, ...] = (
         "token_ciphertext",
         ("team_id", "user_id"),
         lambda row: account_context(row.team_id, row.user_id),
+    ),
+    SecretColumn(
+        installations,
+        "bot_token_ciphertext",
+        ("workspace",),
+        lambda row: installation_context(row.workspace, "bot"),
+    ),
+    SecretColumn(
+        installations,
+        "bot_refresh_token_ciphertext",
+        ("workspace",),
+        lambda row: installation_context(row.workspace, "refresh"),
     ),
 )
 
@@ -160,7 +177,7 @@ def _rewrap(
     for secret in SECRET_COLUMNS:
         column = secret.table.c[secret.column]
         keys = [secret.table.c[k] for k in secret.key]
-        for row in conn.execute(select(*keys, column)).all():
+        for row in conn.execute(select(*keys, column).where(column.is_not(None))).all():
             old = getattr(row, secret.column)
             context = secret.context(row)
             try:

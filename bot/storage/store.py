@@ -272,11 +272,11 @@ class SqlStore:
 
     def encrypt_secret(self, plaintext: str, context: str) -> str:
         """Encrypt a secret other than an Altegio session (e.g. a Slack bot token)."""
-        return self._cipher.encrypt(plaintext)
+        return self._cipher.encrypt(plaintext, context=context)
 
     def decrypt_secret(self, ciphertext: str, context: str) -> str:
         """Raises InvalidToken when no configured key opens it."""
-        return self._cipher.decrypt(ciphertext)[0]
+        return self._cipher.decrypt(ciphertext, context=context)[0]
 
     # -- workspaces ----------------------------------------------------------------------------
 

@@ -141,3 +141,38 @@ async def test_an_expired_state_is_refused_and_pruned(store, clock) -> None:
         from bot.storage.schema import oauth_states
 
         assert len((await conn.execute(select(oauth_states))).all()) == 1
+
+
+async def test_a_bot_token_copied_to_another_workspace_does_not_decrypt(store) -> None:
+    installs = SqlInstallationStore(store)
+    await installs.async_save(_installation("T1", "xoxb-one"))
+    await installs.async_save(_installation("T2", "xoxb-two"))
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE installations SET bot_token_ciphertext = (SELECT bot_token_ciphertext "
+                "FROM installations WHERE workspace = 'T1') WHERE workspace = 'T2'"
+            )
+        )
+    assert await installs.bot_for("T2") is None  # never T1's token
+    assert (await installs.bot_for("T1")).bot_token == "xoxb-one"
+
+
+async def test_rotate_keys_reencrypts_installed_tokens(database_url, encryption_key) -> None:
+    from bot.storage import generate_key, open_store
+
+    old = await open_store(database_url, encryption_key)
+    await SqlInstallationStore(old).async_save(
+        _installation("T1", "xoxb-one", bot_refresh_token="xoxe-1-r", bot_token_expires_in=60)
+    )
+    await old.close()
+    new_key = generate_key()
+    both = await open_store(database_url, f"{new_key},{encryption_key}")
+    await both.rotate_keys()
+    await both.close()
+    only_new = await open_store(database_url, new_key)
+    try:
+        bot = await SqlInstallationStore(only_new).bot_for("T1")
+        assert (bot.bot_token, bot.bot_refresh_token) == ("xoxb-one", "xoxe-1-r")
+    finally:
+        await only_new.close()

@@ -10,7 +10,8 @@ import asyncio
 import json
 from typing import Any
 
-from bot.sweeper import make_sweep_client, sweep_once
+from bot.slack_client import SWEEP_RETRIES, web_client
+from bot.sweeper import sweep_once
 from handlers.alerts import messages as alert_messages
 from sweep.alerts import SweepSummary
 from tests.bot_server import BotServer
@@ -31,7 +32,9 @@ def run_sweep(bot: BotServer) -> SweepSummary:
     assert runtime is not None
 
     async def go() -> SweepSummary:
-        return await sweep_once(runtime, make_sweep_client(runtime.settings, runtime.http))
+        return await sweep_once(
+            runtime, web_client(runtime.settings, runtime.http, retries=SWEEP_RETRIES)
+        )
 
     return bot.call(go(), timeout=60)
 
