@@ -40,13 +40,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from api import AltegioClient, AltegioError, AuthenticationError, License
+from api import AccessDenied, AltegioClient, AltegioError, AuthenticationError, License
 from api.errors import PARTNER, USER
 from handlers.alerts import messages
 from handlers.config import HandlerConfig
 from handlers.errors import slack_error
 from handlers.store import AlertKey, Store, StoreUnavailable, Watch
-from sweep.policy import Decision, Outcome, decide
+from sweep.policy import Decision, Outcome, decide, needs_renewal
 
 log = logging.getLogger("altegio.alerts")
 
@@ -195,6 +195,7 @@ class _Sweep:
         self.channel_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self.post_slots = asyncio.Semaphore(POST_CONCURRENCY)
         self.refused_tokens: set[str] = set()
+        self.renewal_required: set[int] = set()  # locations Altegio hides until renewed
 
     async def run(self) -> SweepSummary:
         started = time.monotonic()
@@ -281,6 +282,12 @@ class _Sweep:
         try:
             licence = await self.altegio.get_license(location_id, user_token=token)
         except AltegioError as error:
+            if isinstance(error, AccessDenied) and needs_renewal(error.status, error.message):
+                # Not a failure to fetch: the answer is that the licence must be renewed.
+                log.info("alert sweep: location %s: Altegio says renew the licence", location_id)
+                self.summary.fetched += 1
+                self.renewal_required.add(location_id)
+                return License(id=0, location_id=location_id, active=False)
             self.summary.failed += 1
             if isinstance(error, AuthenticationError) and error.token == USER and self.as_members:
                 await self._session_ended(location_id, token)
@@ -374,6 +381,7 @@ class _Sweep:
             today=self.today,
             now=self.now,
             alert_days=self.config.alert_days,
+            renewal=watch.location_id in self.renewal_required,
         )
         if not decision.posts:
             if decision.outcome is not Outcome.NOTHING_DUE:

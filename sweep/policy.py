@@ -10,12 +10,13 @@ already under several thresholds posts once, and never posts the larger threshol
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
 from api import License
-from handlers.alerts.kinds import EXPIRED, INACTIVE, days_kind, snooze_kind
+from handlers.alerts.kinds import EXPIRED, INACTIVE, RENEWAL, days_kind, snooze_kind
 from handlers.store import Watch
 
 
@@ -35,6 +36,15 @@ class Decision:
     @property
     def posts(self) -> bool:
         return self.outcome is Outcome.POST
+
+
+_RENEW = re.compile(r"renew|продл", re.IGNORECASE)
+
+
+def needs_renewal(status: int | None, message: str | None) -> bool:
+    """Altegio's way of saying the licence must be renewed before it shows it: a 402, or a 403
+    whose message says so (a plain 403 is a missing permission, not news about the licence)."""
+    return status == 402 or (status == 403 and bool(_RENEW.search(message or "")))
 
 
 def due_kinds(licence: License, today: date, alert_days: tuple[int, ...]) -> list[str]:
@@ -58,10 +68,14 @@ def decide(
     today: date,
     now: datetime,
     alert_days: tuple[int, ...],
+    renewal: bool = False,
 ) -> Decision:
-    """What to post to `watch`'s channel, given the kinds already sent for this licence period."""
+    """What to post to `watch`'s channel, given the kinds already sent for this licence period.
+
+    `renewal`: Altegio refused to show the licence until it is renewed; that is the only news.
+    """
     period = licence.deactivation_date
-    due = due_kinds(licence, today, alert_days)
+    due = [RENEWAL] if renewal else due_kinds(licence, today, alert_days)
     if not due:
         return Decision(Outcome.NOTHING_DUE)
     if period is not None and watch.acknowledged_period == period:

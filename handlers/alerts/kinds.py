@@ -3,6 +3,7 @@
 "days:<n>"       days left fell to n or fewer, for each n in ALERT_DAYS
 "expired"        the deactivation date has passed
 "inactive"       Altegio says the licence is not active
+"renewal"        Altegio will not show the licence until it is renewed (402, or a 403 saying so)
 "snooze:<iso>"   the reminder when a snooze that ended at <iso> finds the licence still due
 """
 
@@ -12,6 +13,7 @@ from datetime import datetime
 
 EXPIRED = "expired"
 INACTIVE = "inactive"
+RENEWAL = "renewal"
 SNOOZE_PREFIX = "snooze:"
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from api import License
 from handlers import blocks
-from handlers.alerts.kinds import EXPIRED, INACTIVE, SNOOZE_PREFIX, threshold_of
+from handlers.alerts.kinds import EXPIRED, INACTIVE, RENEWAL, SNOOZE_PREFIX, threshold_of
 from handlers.blocks import Block, Message
 from handlers.input import quote
 from handlers.store import Watch
@@ -81,6 +81,8 @@ def headline(licence: License, kind: str, today: date) -> str:
         return f":red_circle: {where}: the Altegio licence {days_phrase(left)}."
     if kind == INACTIVE:
         return f":red_circle: {where}: the Altegio licence is not active."
+    if kind == RENEWAL:
+        return f":red_circle: {where}: Altegio says the licence must be renewed."
     if kind.startswith(SNOOZE_PREFIX):
         state = "is not active" if not licence.active else days_phrase(left)
         return f":alarm_clock: Snooze over — {where}: the Altegio licence {state}."
@@ -91,6 +93,8 @@ def headline(licence: License, kind: str, today: date) -> str:
 
 def alert_text(licence: License, kind: str, today: date) -> str:
     """The plain-text fallback (notifications, screen readers)."""
+    if kind == RENEWAL:
+        return f"Location {licence.location_id}: Altegio says the licence must be renewed."
     plan = licence.plan or "unnamed plan"
     state = "not active" if not licence.active else days_phrase(licence.days_left(today))
     return (

@@ -224,6 +224,26 @@ async def test_an_inactive_licence_alerts_once(
     assert run_sweep(db_bot).posted == 0
 
 
+async def test_a_licence_altegio_says_must_be_renewed_alerts_once(
+    db_bot: BotServer, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    for location_id in (1001, 1002, 1003):
+        fake_altegio.add_license(location_id, days_left=100)
+        add_watch(db_bot, location_id)
+    fake_altegio.deny(1001, status=402, message="Payment required")
+    fake_altegio.deny(1002, status=403, message="The licence must be renewed")
+    fake_altegio.deny(1003, status=403, message="No access to this location")
+    summary = run_sweep(db_bot)
+    shown = sorted(text_of(m) for m in alerts_in(fake_slack))
+    assert len(shown) == 2
+    assert "Location 1001" in shown[0] and "must be renewed" in shown[0]
+    assert "Location 1002" in shown[1] and "must be renewed" in shown[1]
+    # A plain 403 is a missing permission, not news about the licence: skipped, logged.
+    assert (summary.fetched, summary.failed, summary.posted) == (2, 1, 2)
+    assert sent_kinds(db_bot, 1001, None) == {"renewal"}
+    assert run_sweep(db_bot).posted == 0  # once per licence period
+
+
 async def test_the_bot_not_in_the_channel_is_tried_once_per_sweep_and_delivered_once_invited(
     db_bot: BotServer, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:
