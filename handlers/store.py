@@ -73,13 +73,15 @@ class Store(Protocol):
     # Slack deliveries: True only for the first caller with this key, in any process.
     async def claim_delivery(self, team_id: str, key: str) -> bool: ...
 
-    # Shared files: True if the caller should upload (first time, or the last try failed).
+    # Shared files: an owner token if the caller should upload (first time, the last try
+    # failed, or its uploader's lease ran out), else None. Only that owner can finish the claim:
+    # finish_file is False (and changes nothing) once another claim has taken the file over.
     async def claim_file(
         self, team_id: str, file_id: str, *, lease_seconds: float = 300
-    ) -> bool: ...
+    ) -> str | None: ...
     async def finish_file(
-        self, team_id: str, file_id: str, *, ok: bool, detail: str = ""
-    ) -> None: ...
+        self, team_id: str, file_id: str, *, owner: str, ok: bool, detail: str = ""
+    ) -> bool: ...
 
     # Watches
     async def add_watch(

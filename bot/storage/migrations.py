@@ -188,11 +188,17 @@ def _v4_installations(conn: Connection) -> None:
     md.create_all(conn, checkfirst=False)
 
 
+def _v5_file_claim_owners(conn: Connection) -> None:
+    # Claims taken before this have no owner; they finish by running out their lease.
+    conn.execute(text("ALTER TABLE files ADD COLUMN owner VARCHAR(64)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, deliveries, files, watches, alerts", _v1_initial),
     Migration(2, "leases", _v2_leases),
     Migration(3, "encryption key check", _v3_key_checks),
     Migration(4, "installations, oauth_states", _v4_installations),
+    Migration(5, "file claim owners", _v5_file_claim_owners),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -100,6 +100,7 @@ files = Table(
     Column("team_id", String(32), nullable=False),
     Column("file_id", String(64), nullable=False),
     Column("state", String(16), nullable=False),  # uploading | done | failed
+    Column("owner", String(64), nullable=True),  # the current claim's token while uploading
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("detail", Text, nullable=False, default=""),
     Column("updated_at", UtcDateTime, nullable=False),

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
@@ -503,9 +504,17 @@ class SqlStore:
 
     # -- files ---------------------------------------------------------------------------------
 
-    async def claim_file(self, team_id: str, file_id: str, *, lease_seconds: float = 300) -> bool:
+    async def claim_file(
+        self, team_id: str, file_id: str, *, lease_seconds: float = 300
+    ) -> str | None:
+        """This claim's owner token if the caller should upload, else None.
+
+        The token fences the claim: only its holder can finish it, so an upload that outlived
+        its lease cannot overwrite the outcome of the one that took the file over.
+        """
         now = self._now()
         lease = now + timedelta(seconds=lease_seconds)
+        owner = secrets.token_hex(16)
         async with self._writing() as conn:
             if await self._insert_new(
                 conn,
@@ -513,11 +522,12 @@ class SqlStore:
                 team_id=team_id,
                 file_id=file_id,
                 state=FILE_UPLOADING,
+                owner=owner,
                 lease_expires_at=lease,
                 detail="",
                 updated_at=now,
             ):
-                return True
+                return owner
             # Retry a failed upload, or take over one whose uploader died mid-way.
             stmt = (
                 update(files)
@@ -535,23 +545,38 @@ class SqlStore:
                         ),
                     ),
                 )
-                .values(state=FILE_UPLOADING, lease_expires_at=lease, detail="", updated_at=now)
+                .values(
+                    state=FILE_UPLOADING,
+                    owner=owner,
+                    lease_expires_at=lease,
+                    detail="",
+                    updated_at=now,
+                )
             )
-            return _rowcount(await conn.execute(stmt)) == 1
+            return owner if _rowcount(await conn.execute(stmt)) == 1 else None
 
-    async def finish_file(self, team_id: str, file_id: str, *, ok: bool, detail: str = "") -> None:
+    async def finish_file(
+        self, team_id: str, file_id: str, *, owner: str, ok: bool, detail: str = ""
+    ) -> bool:
+        """Record the outcome of the claim `owner` holds; False if that claim is not current."""
         stmt = (
             update(files)
-            .where(files.c.team_id == team_id, files.c.file_id == file_id)
+            .where(
+                files.c.team_id == team_id,
+                files.c.file_id == file_id,
+                files.c.state == FILE_UPLOADING,
+                files.c.owner == owner,
+            )
             .values(
                 state=FILE_DONE if ok else FILE_FAILED,
+                owner=None,
                 lease_expires_at=None,
                 detail=detail,
                 updated_at=self._now(),
             )
         )
         async with self._writing() as conn:
-            await conn.execute(stmt)
+            return _rowcount(await conn.execute(stmt)) == 1
 
     # -- watches -------------------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ async def _seed(url: str, key: str) -> None:
     try:
         for n in range(3):
             assert await old.claim_delivery("T1", f"Ev-old-{n}")
-        assert await old.claim_file("T1", "F-old")
-        await old.finish_file("T1", "F-old", ok=True)
+        owner = await old.claim_file("T1", "F-old")
+        assert await old.finish_file("T1", "F-old", owner=owner, ok=True)
     finally:
         await old.close()
     now = await open_store(url, key)

@@ -57,17 +57,18 @@ async def _file_state(store, file_id: str = "F1") -> tuple[str, str]:
 
 
 async def test_file_claimed_once_then_done(store) -> None:
-    assert await store.claim_file("T1", "F1")
+    owner = await store.claim_file("T1", "F1")
+    assert owner
     assert not await store.claim_file("T1", "F1")
-    await store.finish_file("T1", "F1", ok=True, detail="image group 5")
+    assert await store.finish_file("T1", "F1", owner=owner, ok=True, detail="image group 5")
     assert await _file_state(store) == ("done", "image group 5")
     assert not await store.claim_file("T1", "F1")
     assert await store.claim_file("T2", "F1")  # another workspace's file id
 
 
 async def test_failed_upload_can_be_claimed_again(store) -> None:
-    assert await store.claim_file("T1", "F1")
-    await store.finish_file("T1", "F1", ok=False, detail="Altegio unavailable")
+    owner = await store.claim_file("T1", "F1")
+    assert await store.finish_file("T1", "F1", owner=owner, ok=False, detail="Altegio unavailable")
     assert await _file_state(store) == ("failed", "Altegio unavailable")
     assert await store.claim_file("T1", "F1")
     assert await _file_state(store) == ("uploading", "")
@@ -83,22 +84,39 @@ async def test_expired_upload_lease_is_taken_over(store, clock) -> None:
     assert not await store.claim_file("T1", "F1")
 
 
+async def test_a_claim_that_outlived_its_lease_cannot_overwrite_its_successor(store, clock) -> None:
+    late = await store.claim_file("T1", "F1", lease_seconds=60)
+    clock.advance(61)
+    current = await store.claim_file("T1", "F1", lease_seconds=60)
+    assert current and current != late
+    # The late uploader fails (or succeeds) after the takeover: nothing it says is recorded.
+    assert not await store.finish_file("T1", "F1", owner=late, ok=False, detail="timed out")
+    assert await _file_state(store) == ("uploading", "")
+    assert not await store.claim_file("T1", "F1")  # still held by the current claim
+    assert await store.finish_file("T1", "F1", owner=current, ok=True, detail="image group 7")
+    assert not await store.finish_file("T1", "F1", owner=late, ok=False, detail="late")
+    assert await _file_state(store) == ("done", "image group 7")
+
+
 async def test_file_race_has_one_winner(make_store) -> None:
-    assert (await _race(make_store, lambda s: s.claim_file("T1", "F-new"))).count(True) == 1
+    results = await _race(make_store, lambda s: s.claim_file("T1", "F-new"))
+    assert sum(1 for r in results if r) == 1
 
 
 async def test_file_retry_race_has_one_winner(make_store) -> None:
     first = await make_store()
-    assert await first.claim_file("T1", "F1")
-    await first.finish_file("T1", "F1", ok=False)
-    assert (await _race(make_store, lambda s: s.claim_file("T1", "F1"))).count(True) == 1
+    owner = await first.claim_file("T1", "F1")
+    assert await first.finish_file("T1", "F1", owner=owner, ok=False)
+    results = await _race(make_store, lambda s: s.claim_file("T1", "F1"))
+    assert sum(1 for r in results if r) == 1
 
 
 async def test_expired_file_lease_race_has_one_winner(make_store, clock) -> None:
     first = await make_store()
     assert await first.claim_file("T1", "F1", lease_seconds=10)
     clock.advance(11)
-    assert (await _race(make_store, lambda s: s.claim_file("T1", "F1"))).count(True) == 1
+    results = await _race(make_store, lambda s: s.claim_file("T1", "F1"))
+    assert sum(1 for r in results if r) == 1
 
 
 # -- alerts -------------------------------------------------------------------------------------

@@ -39,8 +39,8 @@ async def test_delivery_ids_are_kept_past_slacks_retries_then_pruned(store, cloc
 
 
 async def test_a_photo_record_guards_a_reshare_until_its_retention_ends(store, clock) -> None:
-    assert await store.claim_file("T1", "F-done")
-    await store.finish_file("T1", "F-done", ok=True)
+    owner = await store.claim_file("T1", "F-done")
+    assert await store.finish_file("T1", "F-done", owner=owner, ok=True)
     # An upload whose lease outlives the retention is in progress: never pruned.
     assert await store.claim_file("T1", "F-busy", lease_seconds=200 * 86400)
 
