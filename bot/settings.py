@@ -67,6 +67,7 @@ HELP: dict[str, str] = {
     "phone_cache_ttl": "seconds, a number of 0 or more",
     "not_found_cache_ttl": "seconds, a number of 0 or more",
     "max_image_bytes": "a size in bytes, a whole number above 0",
+    "photo_concurrency": "a whole number from 1 to 64",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "log_format": "text (the default) or json, one JSON object per line",
     "altegio_sandbox": "1 to run against the built-in sandbox Altegio instead, or 0",
@@ -149,6 +150,7 @@ class Settings(BaseSettings):
     phone_cache_ttl: float = Field(86400.0, ge=0)
     not_found_cache_ttl: float = Field(30.0, ge=0)
     max_image_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    photo_concurrency: int = Field(4, ge=1, le=64)
 
     @field_validator("alert_days", mode="before")
     @classmethod
@@ -345,6 +347,7 @@ def handler_config(settings: Settings) -> HandlerConfig:
     return HandlerConfig(
         alert_days=settings.alert_days,
         max_image_bytes=settings.max_image_bytes,
+        photo_concurrency=settings.photo_concurrency,
         service_user_token=service.get_secret_value() if service else None,
         slack_hosts=tuple(dict.fromkeys(("slack.com", "files.slack.com", api_host))),
         altegio_web_url=settings.altegio_web_url,

@@ -11,6 +11,8 @@ class HandlerConfig:
 
     alert_days: tuple[int, ...] = (30, 7, 1)  # largest first
     max_image_bytes: int = 10 * 1024 * 1024
+    # Photos held in memory at once per process, each from its download to its upload's end.
+    photo_concurrency: int = 4
     # Optional Altegio service-account user token, used when a Slack user has not linked one.
     service_user_token: str | None = field(default=None, repr=False)
     # Hosts that may receive the bot token on a file download (Slack's and SLACK_API_URL's).

@@ -5,7 +5,12 @@
   in tests and local set-ups). Redirects are followed by hand so that a hop to any other host
   is made without the Authorization header.
 - Size: a Content-Length over the limit is refused unread; otherwise the body is streamed and
-  reading stops as soon as it passes the limit.
+  reading stops as soon as it passes the limit. The limit counts the bytes on the wire: a body
+  with a Content-Encoding (gzip, br: a few KB can inflate to gigabytes) is refused, never
+  decoded.
+- Memory: a photo is held only inside a slot (`Downloader.slot`), from its download to the end
+  of its upload, and a process has PHOTO_CONCURRENCY slots; other shares wait for one, holding
+  nothing.
 - Content: JPEG or PNG by magic numbers. Slack's HTML sign-in page (what a token without
   `files:read` gets, with HTTP 200) is recognised and named as such.
 """
@@ -31,7 +36,7 @@ _FILETYPES = {"jpg": JPEG, "jpeg": JPEG, "png": PNG}
 _REDIRECTS = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
 DOWNLOAD_SECONDS = 120.0  # a whole download, so a trickling server cannot hold a slot for ever
-CONCURRENT_DOWNLOADS = 4  # bounds the memory held by images in flight in one process
+CONCURRENT_DOWNLOADS = 4  # connections kept per slot count's worth of downloads
 
 
 class DownloadError(Exception):
@@ -124,6 +129,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def blocks_safe(word: str) -> str:
+    """A header value fit to quote in a message: letters, digits and dashes, at most 20."""
+    return "".join(c for c in word if c.isalnum() or c in "-_")[:20] or "unknown"
+
+
 def _size_text(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
 
@@ -137,15 +147,25 @@ def too_large(size: int | None, limit: int) -> TooLarge:
 
 
 class Downloader:
-    """One httpx client per event loop, made on first use, with a cap on parallel downloads."""
+    """One httpx client per event loop, made on first use, and the slots photos are held in."""
 
     def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._transport = transport
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
-        self._gate: asyncio.Semaphore | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
 
-    def _client_for_this_loop(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+    def slot(self, count: int) -> asyncio.Semaphore:
+        """This loop's photo slots (`count` of them, fixed at first use): hold one while a
+        photo's bytes are in memory, so memory is bounded by settings, not by traffic."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots_loop is not loop:
+            self._slots_loop = loop
+            self._slots = asyncio.Semaphore(max(1, count))
+        return self._slots
+
+    def _client_for_this_loop(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if self._client is None or self._client.is_closed or self._loop is not loop:
             self._loop = loop
@@ -162,9 +182,7 @@ class Downloader:
                 ),
                 transport=self._transport,
             )
-            self._gate = asyncio.Semaphore(CONCURRENT_DOWNLOADS)
-        assert self._gate is not None
-        return self._client, self._gate
+        return self._client
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -179,26 +197,28 @@ class Downloader:
         trusted_hosts: Iterable[str],
         max_bytes: int,
     ) -> tuple[bytes, str]:
-        """The file's bytes and their type (JPEG or PNG), or a DownloadError saying why not."""
+        """The file's bytes and their type (JPEG or PNG), or a DownloadError saying why not.
+
+        Call it holding a `slot`: the bytes returned count against it until they are dropped.
+        """
         trusted = tuple(trusted_hosts)
         if not may_carry_token(url, trusted):
             # Only files Slack itself hosts are fetched: the link came from Slack, and a link to
             # anywhere else (an external file) is not ours to download with the bot's token.
             raise FileGone("it is not stored in Slack, so I can't download it.")
-        client, gate = self._client_for_this_loop()
-        async with gate:
-            try:
-                async with asyncio.timeout(DOWNLOAD_SECONDS):
-                    data, content_type = await self._follow(
-                        client, url, token=token, trusted=trusted, max_bytes=max_bytes
-                    )
-            except TimeoutError:
-                raise DownloadError("Slack took too long to send it.") from None
-            except httpx.HTTPError as exc:
-                log.warning("file download failed: %s", type(exc).__name__)
-                raise DownloadError(
-                    f"I could not download it from Slack ({type(exc).__name__})."
-                ) from None
+        client = self._client_for_this_loop()
+        try:
+            async with asyncio.timeout(DOWNLOAD_SECONDS):
+                data, content_type = await self._follow(
+                    client, url, token=token, trusted=trusted, max_bytes=max_bytes
+                )
+        except TimeoutError:
+            raise DownloadError("Slack took too long to send it.") from None
+        except httpx.HTTPError as exc:
+            log.warning("file download failed: %s", type(exc).__name__)
+            raise DownloadError(
+                f"I could not download it from Slack ({type(exc).__name__})."
+            ) from None
         if looks_like_html(data, content_type):
             raise ScopeMissing(
                 "Slack sent its sign-in page instead of the file: this app needs the "
@@ -220,7 +240,7 @@ class Downloader:
         max_bytes: int,
     ) -> tuple[bytes, str]:
         for _ in range(MAX_REDIRECTS + 1):
-            headers = {"Accept": "image/jpeg, image/png, */*;q=0.5"}
+            headers = {"Accept": "image/jpeg, image/png, */*;q=0.5", "Accept-Encoding": "identity"}
             if token and may_carry_token(url, trusted):
                 headers["Authorization"] = f"Bearer {token}"
             async with client.stream("GET", url, headers=headers) as response:
@@ -248,11 +268,17 @@ class Downloader:
                 content_type = response.headers.get("content-type", "")
                 if looks_like_html(b"", content_type):
                     return b"", content_type  # the sign-in page: no need to read it
+                encoding = response.headers.get("content-encoding", "").strip().lower()
+                if encoding not in ("", "identity"):
+                    raise DownloadError(
+                        f"Slack sent it compressed ({blocks_safe(encoding)}), which an image "
+                        "never needs; try again in a moment."
+                    )
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise too_large(int(declared), max_bytes)
                 body = bytearray()
-                async for chunk in response.aiter_bytes():
+                async for chunk in response.aiter_bytes():  # no Content-Encoding: as sent
                     body += chunk
                     if len(body) > max_bytes:
                         raise too_large(None, max_bytes)

@@ -27,6 +27,7 @@ USAGE = (
 
 FILE_GONE = "Slack no longer has the file."
 NO_DOWNLOAD_LINK = "Slack gave me no link to download it."
+TOOK_TOO_LONG = "it took too long (Slack or Altegio is slow or busy right now)."
 UPLOADER_NOT_LINKED = (
     "the Altegio account that would upload it is not linked. Link it, then press Try again."
 )

@@ -4,10 +4,17 @@ Shared by the photo-share event and the Try again button. The file is claimed in
 before anything is downloaded, so that a duplicate delivery, a second process or a double
 click never uploads it twice; a failure releases the claim (state "failed") so that the user
 can try again.
+
+The claim is fenced: it carries an owner token, and only that owner can record its outcome.
+Everything after the claim (waiting for a photo slot, the download, waiting for Altegio's
+budget, the upload and its retries) runs under one deadline, PHOTO_DEADLINE_SECONDS, shorter
+than the claim's lease, so an upload is over, one way or the other, before anyone else may take
+the file over.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import re
@@ -38,6 +45,9 @@ from handlers.images.messages import RetryRequest
 from handlers.store import Store
 
 log = logging.getLogger("altegio.images")
+
+PHOTO_LEASE_SECONDS = 300.0  # how long a claim keeps other deliveries off the file
+PHOTO_DEADLINE_SECONDS = 280.0  # the whole pipeline after the claim; leaves time to record it
 
 
 class Result(enum.Enum):
@@ -85,9 +95,10 @@ async def upload_file(
     name = file_name(file)
     try:
         file, kind, url = await _check(up, file)
-        if not await _claim(up, str(file.get("id") or "")):
+        owner = await _claim(up, str(file.get("id") or ""))
+        if owner is None:
             return Result.SKIPPED
-        result = await _transfer(up, share, target, file, name, kind, url)
+        result = await _transfer(up, share, target, file, name, kind, url, owner)
     except _Refused as refused:
         retry = _retry_request(share, target, file) if refused.retryable else None
         await reply(up.client, share, messages.failed(name, target, str(refused), retry))
@@ -127,11 +138,11 @@ async def _check(up: Uploader, file: Mapping[str, Any]) -> tuple[Mapping[str, An
     return file, kind, url
 
 
-async def _claim(up: Uploader, file_id: str) -> bool:
-    if await up.store.claim_file(up.team, file_id):
-        return True
-    log.info("file %s is uploaded already or being uploaded: skipped", file_id)
-    return False
+async def _claim(up: Uploader, file_id: str) -> str | None:
+    owner = await up.store.claim_file(up.team, file_id, lease_seconds=PHOTO_LEASE_SECONDS)
+    if owner is None:
+        log.info("file %s is uploaded already or being uploaded: skipped", file_id)
+    return owner
 
 
 async def _transfer(
@@ -142,6 +153,7 @@ async def _transfer(
     name: str,
     kind: str,
     url: str,
+    owner: str,
 ) -> ImageUpload:
     """Download from Slack and upload to Altegio; record the outcome of the claim either way."""
     file_id = str(file.get("id") or "")
@@ -154,45 +166,56 @@ async def _transfer(
         extra={"location_id": target.location_id},
     )
     try:
-        content, sniffed = await up.downloader.fetch(
-            url,
-            token=up.client.token,
-            trusted_hosts=up.config.slack_hosts,
-            max_bytes=up.config.max_image_bytes,
-        )
-        if sniffed != kind:
-            raise NotAnImage(messages.mislabelled(NAMES[kind], NAMES[sniffed]))
-        async with acting_as(
-            up.store, up.config, up.team, share.user_id, required=True
-        ) as credential:
-            result = await up.altegio.upload_image(
-                target.entity,
-                company_id=target.location_id,
-                entity_id=target.entity_id,
-                content=content,
-                filename=upload_filename(name, sniffed),
-                content_type=sniffed,
-                user_token=credential.token,
-            )
+        async with asyncio.timeout(PHOTO_DEADLINE_SECONDS):
+            async with up.downloader.slot(up.config.photo_concurrency):
+                result = await _download_and_upload(up, share, target, name, kind, url)
+    except TimeoutError:
+        await _finish(up, file_id, owner, ok=False, detail="deadline")
+        log.warning("upload of %s did not finish within %.0f s", file_id, PHOTO_DEADLINE_SECONDS)
+        raise _Refused(messages.TOOK_TOO_LONG, retryable=True) from None
     except DownloadError as exc:
-        await _finish(up, file_id, ok=False, detail=exc.code)
+        await _finish(up, file_id, owner, ok=False, detail=exc.code)
         raise _Refused(str(exc), retryable=exc.retryable) from None
     except (NotLinked, SessionEnded) as exc:
-        await _finish(up, file_id, ok=False, detail="not linked")
+        await _finish(up, file_id, owner, ok=False, detail="not linked")
         await whisper(up.client, share, describe(exc), reply_blocks(exc))
         raise _Refused(messages.UPLOADER_NOT_LINKED, retryable=True) from None
     except AltegioError as exc:
-        await _finish(up, file_id, ok=False, detail=type(exc).__name__)
+        await _finish(up, file_id, owner, ok=False, detail=type(exc).__name__)
         log.warning("upload of %s refused: %s %s", file_id, type(exc).__name__, exc.status)
         raise _Refused(altegio_reason(exc, target), retryable=True) from None
     except Exception as exc:
-        await _finish(up, file_id, ok=False, detail=type(exc).__name__)
+        await _finish(up, file_id, owner, ok=False, detail=type(exc).__name__)
         log.exception("upload of %s failed", file_id)
         raise _Refused(describe(exc), retryable=True) from None
     group_id = result.image_group.id if result.image_group else None
-    await _finish(up, file_id, ok=True, detail=f"image group {group_id}")
+    await _finish(up, file_id, owner, ok=True, detail=f"image group {group_id}")
     log.info("file %s uploaded: image group %s, bound %s", file_id, group_id, result.image_binded)
     return result
+
+
+async def _download_and_upload(
+    up: Uploader, share: Share, target: Target, name: str, kind: str, url: str
+) -> ImageUpload:
+    """The transfer itself; its caller holds a photo slot for as long as the bytes live."""
+    content, sniffed = await up.downloader.fetch(
+        url,
+        token=up.client.token,
+        trusted_hosts=up.config.slack_hosts,
+        max_bytes=up.config.max_image_bytes,
+    )
+    if sniffed != kind:
+        raise NotAnImage(messages.mislabelled(NAMES[kind], NAMES[sniffed]))
+    async with acting_as(up.store, up.config, up.team, share.user_id, required=True) as credential:
+        return await up.altegio.upload_image(
+            target.entity,
+            company_id=target.location_id,
+            entity_id=target.entity_id,
+            content=content,
+            filename=upload_filename(name, sniffed),
+            content_type=sniffed,
+            user_token=credential.token,
+        )
 
 
 def _retry_request(share: Share, target: Target, file: Mapping[str, Any]) -> RetryRequest:
@@ -237,11 +260,14 @@ async def _details(client: AsyncWebClient, file: Mapping[str, Any]) -> Mapping[s
     return details if isinstance(details, dict) else file
 
 
-async def _finish(up: Uploader, file_id: str, *, ok: bool, detail: str) -> None:
+async def _finish(up: Uploader, file_id: str, owner: str, *, ok: bool, detail: str) -> None:
     try:
-        await up.store.finish_file(up.team, file_id, ok=ok, detail=detail)
+        recorded = await up.store.finish_file(up.team, file_id, owner=owner, ok=ok, detail=detail)
     except Exception:  # the lease expires on its own, so the file can be tried again later
         log.exception("could not record the outcome for file %s", file_id)
+        return
+    if not recorded:  # our lease ran out and another upload took the file over: its call
+        log.warning("file %s: the claim was taken over; this outcome is not recorded", file_id)
 
 
 async def reply(client: AsyncWebClient, share: Share, message: Message) -> None:
