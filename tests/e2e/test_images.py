@@ -12,6 +12,7 @@ import pytest
 
 from bot.storage import generate_key
 from handlers.blocks import LOGIN_ACTION
+from handlers.images import upload
 from handlers.images.messages import FAILURE_EMOJI, RETRY_ACTION, SUCCESS_EMOJI
 from tests.bot_server import BotServer
 from tests.fakes import BOT_TOKEN, CHANNEL_ID, TEAM_ID, USER_ID, FakeAltegio, FakeSlack, SlackSender
@@ -553,3 +554,53 @@ async def test_two_processes_sharing_one_file_in_two_messages_upload_it_once(
     assert sum("uploaded to Altegio already" in s for s in shown) == 1
     assert sum("is now the image of team member 17" in s for s in shown) == 1
     assert len(fake_altegio.requests("/images/master")) == 1
+
+
+async def test_simultaneous_shares_hold_only_photo_concurrency_photos_at_once(
+    make_bot: Any, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    bot = make_bot(photo_concurrency=2)
+    link(bot, fake_altegio)
+    upload_seconds = 0.6
+    fake_altegio.delay(upload_seconds, "/images")
+    events = [share(fake_slack, name=f"p{n}.jpg")[0] for n in range(6)]
+    async with SlackSender(bot.url) as slack:
+        responses = await asyncio.gather(*(slack.event(e) for e in events))
+    assert all(r.status_code == 200 for r in responses)
+    for event in events:
+        (reply,) = await thread_replies(fake_slack, event)
+        assert "is now the image" in text_of(reply.args)
+    uploads = sorted(r.started for r in fake_altegio.requests("/images/master"))
+    assert len(uploads) == 6
+    # A third photo is fetched only once an upload has finished and freed its slot.
+    before_first_upload_ends = [
+        d for d in fake_slack.downloads() if d.started < uploads[0] + upload_seconds
+    ]
+    assert len(before_first_upload_ends) == 2
+
+
+async def test_an_upload_past_its_deadline_is_reported_and_can_be_tried_again(
+    bot: BotServer,
+    slack: SlackSender,
+    fake_slack: FakeSlack,
+    fake_altegio: FakeAltegio,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(upload, "PHOTO_DEADLINE_SECONDS", 1.0)
+    link(bot, fake_altegio)
+    fake_altegio.delay(5, "/images", times=1)
+    event, _ = share(fake_slack)
+    await slack.event(event)
+    (reply,) = await thread_replies(fake_slack, event)
+    assert "took too long" in text_of(reply.args)
+    (retry,) = buttons(reply.args)
+    assert retry["action_id"] == RETRY_ACTION
+    # The claim was released within the deadline, not left to its lease: Try again uploads it.
+    message = {"type": "message", "ts": reply.response["ts"], **reply.args}
+    await slack.action(
+        button(RETRY_ACTION, retry["value"]),
+        message=message,
+        response_url=fake_slack.response_url(),
+    )
+    replies = await thread_replies(fake_slack, event, 2)
+    assert "is now the image of team member 17" in text_of(replies[-1].args)

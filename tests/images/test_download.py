@@ -6,6 +6,7 @@ important cases against the fake Slack over real HTTP.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -274,3 +275,15 @@ def test_sniff() -> None:
     assert sniff(PNG_BYTES) == PNG
     assert sniff(b"\xff\xd8") is None
     assert sniff(b"<html>") is None
+
+
+async def test_a_compressed_body_is_refused_not_inflated() -> None:
+    bomb = gzip.compress(JPEG_BYTES[:4] + bytes(5_000_000))  # ~5 KB on the wire, 5 MB inflated
+    error, seen = await fetch_error(
+        lambda request: httpx.Response(
+            200, content=bomb, headers={"content-type": JPEG, "content-encoding": "gzip"}
+        ),
+        max_bytes=1_000_000,
+    )
+    assert not isinstance(error, TooLarge) and "compressed (gzip)" in str(error)
+    assert seen[0].headers["accept-encoding"] == "identity"
