@@ -6,6 +6,7 @@ short paragraph that names it and says how to fix it (exit code 2, no traceback)
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,8 @@ from bot.storage.engine import PoolOptions
 from handlers.config import HandlerConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///altegio-bot.db"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 
 # One line of advice per setting, shown when that setting is missing or malformed.
 HELP: dict[str, str] = {
@@ -63,6 +66,7 @@ HELP: dict[str, str] = {
     "socket_ping_interval": "seconds between Socket Mode pings, a number above 0",
     "port": "the HTTP port, a whole number from 1 to 65535",
     "alert_days": "comma-separated whole numbers of days, e.g. 30,7,1",
+    "alert_refresh": "a time like 1d, 12h or 90m (or seconds): how long a licence may go unfetched",
     "license_cache_ttl": "seconds, a number of 0 or more",
     "phone_cache_ttl": "seconds, a number of 0 or more",
     "not_found_cache_ttl": "seconds, a number of 0 or more",
@@ -146,6 +150,8 @@ class Settings(BaseSettings):
 
     # Behaviour
     alert_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)
+    # Seconds; the alert sweep fetches a licence with no news due at most this often.
+    alert_refresh: Annotated[float, NoDecode] = Field(86400.0, ge=0)
     license_cache_ttl: float = Field(300.0, ge=0)
     phone_cache_ttl: float = Field(86400.0, ge=0)
     not_found_cache_ttl: float = Field(30.0, ge=0)
@@ -163,6 +169,16 @@ class Settings(BaseSettings):
         if isinstance(value, list | tuple):
             # Largest first: the first threshold is the "getting close" mark on licence cards.
             return tuple(sorted({int(v) for v in value}, reverse=True))
+        return value
+
+    @field_validator("alert_refresh", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            match = _DURATION.match(value)
+            if not match:
+                raise ValueError("expected a number with s, m, h or d")
+            return float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
         return value
 
     @field_validator("log_level", mode="before")

@@ -19,6 +19,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -30,7 +31,7 @@ from bot.sandbox.marking import mark_client
 from bot.settings import Settings, handler_config
 from bot.slack_client import SWEEP_RETRIES, web_client
 from handlers.store import StoreUnavailable
-from sweep.alerts import SweepSummary, sweep
+from sweep.alerts import DEFAULT_INTERVAL, SweepSummary, sweep
 
 log = logging.getLogger("altegio.bot")
 
@@ -54,15 +55,31 @@ def parse_interval(text: str) -> float:
     return seconds
 
 
+def hourly_budget(settings: Settings) -> float:
+    """Altegio calls an hour the settings allow (12,000 at 5 a second and 200 a minute)."""
+    per_hour = settings.altegio_rate_limit * 3600
+    if settings.per_minute_limit:
+        per_hour = min(per_hour, settings.per_minute_limit * 60)
+    return per_hour
+
+
 def owner_id() -> str:
     """Names this sweeper in the claims it takes (for people reading the table)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 async def sweep_once(
-    runtime: Runtime, client: AsyncWebClient, *, prune: bool = True
+    runtime: Runtime,
+    client: AsyncWebClient,
+    *,
+    prune: bool = True,
+    every: float | None = None,
 ) -> SweepSummary:
-    """One sweep, then (if `prune`) the history it and the web process left behind is pruned."""
+    """One sweep, then (if `prune`) the history it and the web process left behind is pruned.
+
+    `every`: seconds between sweeps (None: run by cron, taken to be hourly), so the sweep knows
+    which licences could have news before the next one.
+    """
     started = time.perf_counter()
     settings = runtime.settings
     tokens = None
@@ -82,6 +99,9 @@ async def sweep_once(
                 owner=owner_id(),
                 bot_tokens=tokens,
                 as_members=settings.distributed,
+                interval=timedelta(seconds=every) if every else DEFAULT_INTERVAL,
+                refresh=timedelta(seconds=settings.alert_refresh),
+                hourly_budget=hourly_budget(runtime.settings),
             )
     except StoreUnavailable as exc:
         metrics.observe_sweep(None, time.perf_counter() - started)
@@ -144,7 +164,9 @@ async def _every(
         if prune:
             pruned_at = started
         try:
-            await _unless_stopped(functools.partial(sweep_once, runtime, client, prune=prune), stop)
+            await _unless_stopped(
+                functools.partial(sweep_once, runtime, client, prune=prune, every=every), stop
+            )
         except SweepFailed as exc:  # a database outage: try again at the next tick
             log.error("%s", exc)
         except Exception:

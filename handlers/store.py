@@ -37,6 +37,20 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class LicenceSummary:
+    """What the alert sweep's last fetch of a location's licence said, so later sweeps can
+    skip a licence with no news due (sweep/policy.py). Kept per workspace: whose credential
+    fetched it, and who may rely on it, is that workspace's affair."""
+
+    team_id: str
+    location_id: int
+    deactivation_date: date | None
+    active: bool
+    fetched_at: datetime
+    retry: bool = False  # an alert was due but not posted: fetch again next sweep
+
+
+@dataclass(frozen=True)
 class AlertKey:
     """One alert: a channel hears about a location's licence period once per `kind`.
 
@@ -108,6 +122,10 @@ class Store(Protocol):
     async def sent_alert_kinds(
         self, team_id: str, channel_id: str, location_id: int, period: date | None
     ) -> set[str]: ...
+
+    # The alert sweep's licence summaries, keyed by (team id, location id); saving replaces.
+    async def licence_summaries(self) -> dict[tuple[str, int], LicenceSummary]: ...
+    async def save_licence_summaries(self, summaries: list[LicenceSummary]) -> None: ...
 
     # Named leases (e.g. a sweeper's share of the work): True if `name` was free, its lease had
     # run out, or `owner` already held it (then extended). Release hands it back only if `owner`

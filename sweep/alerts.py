@@ -1,4 +1,8 @@
-"""The alert sweep: fetch each watched location's licence once, post what is due to each channel.
+"""The alert sweep: fetch the watched licences that could have news, post what is due.
+
+Which licences a sweep fetches is sweep/policy.py's `plan`, from what the last fetch of each
+said (kept in the store, shared by every sweeper): those near a mark, lapsed or owed an alert,
+and the others once per ALERT_REFRESH within a share of Altegio's budget.
 
 A plain async function of its dependencies (no Bolt request), so `altegio-bot alerts` can run it
 from cron or a clock process, and tests can call it directly.
@@ -34,7 +38,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -45,8 +49,8 @@ from api.errors import PARTNER, USER
 from handlers.alerts import messages
 from handlers.config import HandlerConfig
 from handlers.errors import slack_error
-from handlers.store import AlertKey, Store, StoreUnavailable, Watch
-from sweep.policy import Decision, Outcome, decide, needs_renewal
+from handlers.store import AlertKey, LicenceSummary, Store, StoreUnavailable, Watch
+from sweep.policy import Decision, Outcome, decide, needs_renewal, plan, summarise
 
 log = logging.getLogger("altegio.alerts")
 
@@ -72,6 +76,13 @@ PAUSED_PREFIX = "paused:"
 BotTokens = Callable[[str], Awaitable[str | None]]
 # A fetch unit: a location, seen with one user token (None: the partner token alone).
 Unit = tuple[int, str | None]
+# Licence summaries noted in one write.
+SUMMARY_FLUSH = 500
+# Without --every, the sweep is taken to run hourly (cron).
+DEFAULT_INTERVAL = timedelta(hours=1)
+DEFAULT_REFRESH = timedelta(days=1)
+# Refreshes keep a sweep's fetches to this share of Altegio's budget for the interval.
+BUDGET_SHARE = 0.09
 
 
 @dataclass
@@ -81,6 +92,9 @@ class SweepSummary:
     fetched: int = 0
     failed: int = 0  # Altegio (or the store) failed for the location: skipped this time
     elsewhere: int = 0  # locations another sweeper running at the same time took
+    deferred: int = 0  # not fetched: no news could be due before the next sweep
+    new_later: int = 0  # never fetched yet, left to later sweeps (a large first sweep is spread)
+    refresh_later: int = 0  # due a refresh, left to later sweeps to keep within the budget
     posted: int = 0
     skipped: int = 0  # due, but snoozed, acknowledged, or being posted by another sweeper
     post_failures: int = 0  # Slack did not take it: released for the next sweep
@@ -91,7 +105,8 @@ class SweepSummary:
         return (
             f"alert sweep: {self.watches} watches, {self.locations} locations "
             f"(fetched {self.fetched}, failed {self.failed}, "
-            f"left to other sweepers {self.elsewhere}); "
+            f"left to other sweepers {self.elsewhere}, not due {self.deferred}, "
+            f"first fetch later {self.new_later}, refresh later {self.refresh_later}); "
             f"posted {self.posted}, skipped {self.skipped}, "
             f"post failures {self.post_failures}, "
             f"unreachable channels {self.unreachable_channels}; {self.seconds:.1f} s"
@@ -131,6 +146,9 @@ async def sweep(
     post_timeout: float = POST_TIMEOUT_SECONDS,
     bot_tokens: BotTokens | None = None,
     as_members: bool = False,
+    interval: timedelta = DEFAULT_INTERVAL,
+    refresh: timedelta = DEFAULT_REFRESH,
+    hourly_budget: float | None = None,
 ) -> SweepSummary:
     """Run one sweep over every watch in the store and return its counts.
 
@@ -138,6 +156,12 @@ async def sweep(
     own token). `as_members`: fetch each watch's licence with the linked Altegio session of the
     member who set it up, never a service account; a watch whose member has no session any more
     is announced once in its channel and fetched no more.
+
+    `interval`: how often sweeps run; `refresh`: the longest a licence goes unfetched
+    (ALERT_REFRESH). Only licences with news possibly due are fetched (sweep/policy.py); a
+    refresh no longer than the interval fetches every licence every sweep. `hourly_budget`:
+    Altegio calls an hour allowed (12,000 at 5/s and 200/min); refreshes then keep a sweep under
+    BUDGET_SHARE of its interval's part.
 
     Raises StoreUnavailable only if the watches cannot be read at all; every other failure is
     logged, counted and left for the next sweep.
@@ -155,6 +179,13 @@ async def sweep(
         post_timeout=min(post_timeout, lease_seconds * 0.8),
         bot_tokens=bot_tokens,
         as_members=as_members,
+        interval=interval,
+        refresh=refresh,
+        budget=(
+            None
+            if hourly_budget is None
+            else max(1, int(BUDGET_SHARE * hourly_budget * (interval / timedelta(hours=1))))
+        ),
     )
     return await run.run()
 
@@ -175,9 +206,16 @@ class _Sweep:
         post_timeout: float,
         bot_tokens: BotTokens | None = None,
         as_members: bool = False,
+        interval: timedelta = DEFAULT_INTERVAL,
+        refresh: timedelta = DEFAULT_REFRESH,
+        budget: int | None = None,
     ) -> None:
         self.bot_tokens = bot_tokens
         self.as_members = as_members
+        self.budget = budget
+        self.interval = interval
+        self.refresh = refresh
+        self.fetched: dict[tuple[str, int], LicenceSummary] = {}
         self.altegio = altegio
         self.store = store
         self.client = client
@@ -208,19 +246,45 @@ class _Sweep:
                 paused.append(w)
             else:
                 self.by_unit[w.location_id, token].append(w)
+        by_location: dict[int, list[Watch]] = defaultdict(list)
+        for (location_id, _), unit_watches in self.by_unit.items():
+            by_location[location_id] += unit_watches
+        summaries = await self.store.licence_summaries() if self.refresh > self.interval else {}
+        schedule = plan(
+            by_location,
+            summaries,
+            now=self.now,
+            today=self.today,
+            alert_days=self.config.alert_days,
+            interval=self.interval,
+            refresh=self.refresh,
+            budget=self.budget,
+        )
+        self.summary.deferred = schedule.deferred
+        self.summary.new_later = schedule.new_later
+        self.summary.refresh_later = schedule.refresh_later
+        if schedule.refresh_later:
+            log.warning(
+                "alert sweep: %d licences are due their refresh (ALERT_REFRESH) but wait for a "
+                "later sweep, to keep the sweep within a tenth of Altegio's budget; with this "
+                "many locations, set ALERT_REFRESH to at least %.1f days",
+                schedule.refresh_later,
+                len(by_location) / (self.budget or 1) * (self.interval / timedelta(days=1)),
+            )
+        due = set(schedule.fetch)
+        units = [u for u in self.by_unit if u[0] in due]
         rate = getattr(self.altegio.limiter, "rate", None) or 50.0
         # Held until this sweep ends, so it must outlast the sweep (see the module docstring).
-        self.bucket_lease = self.lease_seconds + 2 * len(self.by_unit) / rate
-        queue = iter(
-            sorted(self.by_unit, key=lambda u: (bucket_of(u[0]), u[0], u[1] is not None, u[1]))
-        )
+        self.bucket_lease = self.lease_seconds + 2 * len(units) / rate
+        queue = iter(sorted(units, key=lambda u: (bucket_of(u[0]), u[0], u[1] is not None, u[1])))
         try:
             async with asyncio.TaskGroup() as tasks:
                 for w in paused:
                     tasks.create_task(self._consider_paused(w))
-                for _ in range(min(self.concurrency, len(self.by_unit))):
+                for _ in range(min(self.concurrency, len(units))):
                     tasks.create_task(self._fetch_worker(queue, tasks))
         finally:
+            await self._save_summaries()
             await self._release_leases()
             self.summary.seconds = time.monotonic() - started
             log.info(self.summary.line())
@@ -262,8 +326,8 @@ class _Sweep:
                     "alert sweep: location %s skipped after an unexpected error", location_id
                 )
                 continue
-            for w in self.by_unit[unit] if licence else ():
-                tasks.create_task(self._consider(w, licence))
+            if licence is not None:
+                tasks.create_task(self._settle(unit, licence))
 
     async def _fetch(
         self, location_id: int, token: str | None, tasks: asyncio.TaskGroup
@@ -353,9 +417,42 @@ class _Sweep:
 
     # -- alerting ------------------------------------------------------------------------------
 
-    async def _consider(self, watch: Watch, licence: License) -> None:
+    async def _settle(self, unit: Unit, licence: License) -> None:
+        """Alert each watch of the unit, then note what the licence said for later sweeps
+        (and whether every alert due went out)."""
+        # The sweep's start, not the fetch's own time: a watch added or a snooze ended during
+        # the sweep counts as news for the next one.
+        fetched_at = self.now
+        location_id = unit[0]
+        watches = self.by_unit[unit]
+        settled = await asyncio.gather(*(self._consider(w, licence) for w in watches))
+        unsettled = {w.team_id for w, ok in zip(watches, settled, strict=True) if not ok}
+        for team in sorted({w.team_id for w in watches}):
+            # Several members' units of one workspace: an alert left unposted by any counts.
+            earlier = self.fetched.get((team, location_id))
+            retry = team in unsettled or (earlier is not None and earlier.retry)
+            self.fetched[team, location_id] = summarise(
+                team, location_id, licence, fetched_at, retry=retry
+            )
+        if len(self.fetched) >= SUMMARY_FLUSH:
+            await self._save_summaries()
+
+    async def _save_summaries(self) -> None:
+        batch, self.fetched = list(self.fetched.values()), {}
         try:
-            await self._alert(watch, licence)
+            await self.store.save_licence_summaries(batch)
+        except Exception as error:  # those locations are simply fetched again next sweep
+            log.warning(
+                "alert sweep: could not note %d fetched licences (%s); they are fetched again "
+                "next sweep",
+                len(batch),
+                type(error).__name__,
+            )
+
+    async def _consider(self, watch: Watch, licence: License) -> bool:
+        """Alert the watch if due; True once nothing due is left unposted."""
+        try:
+            return await self._alert(watch, licence)
         except StoreUnavailable:
             self.summary.post_failures += 1
             log.warning(
@@ -368,8 +465,9 @@ class _Sweep:
             log.exception(
                 "alert sweep: location %s in %s failed", watch.location_id, watch.channel_id
             )
+        return False
 
-    async def _alert(self, watch: Watch, licence: License) -> None:
+    async def _alert(self, watch: Watch, licence: License) -> bool:
         period = licence.deactivation_date
         sent = await self.store.sent_alert_kinds(
             watch.team_id, watch.channel_id, watch.location_id, period
@@ -386,7 +484,7 @@ class _Sweep:
         if not decision.posts:
             if decision.outcome is not Outcome.NOTHING_DUE:
                 self.summary.skipped += 1
-            return
+            return True
         assert decision.kind is not None
         key = AlertKey(watch.team_id, watch.channel_id, watch.location_id, period, decision.kind)
         channel = (watch.team_id, watch.channel_id)
@@ -395,15 +493,15 @@ class _Sweep:
         async with self.channel_locks[channel], self.post_slots:
             if channel in self.unreachable:
                 self.summary.skipped += 1
-                return
+                return False
             if not await self.store.claim_alert(
                 key, owner=self.owner, lease_seconds=self.lease_seconds
             ):
                 self.summary.skipped += 1  # being posted by another sweeper, or already sent
-                return
+                return False
             ts = await self._post(watch, licence, decision, key)
         if ts is None:
-            return
+            return False
         await self._record(key, decision, ts)
         self.summary.posted += 1
         log.info(
@@ -412,6 +510,7 @@ class _Sweep:
             watch.location_id,
             watch.channel_id,
         )
+        return True
 
     async def _post(
         self, watch: Watch, licence: License, decision: Decision, key: AlertKey

@@ -3,6 +3,8 @@
 Kinds of alert (handlers/alerts/kinds.py), one per channel, location and licence period (the
 deactivation date, so a renewal starts afresh).
 
+Also which locations a sweep fetches at all (`plan`, below): only those that could have news.
+
 Only the most urgent kind that has not been sent is posted; the less urgent ones it makes
 redundant are recorded as covered by the same message, so a first sweep that finds a licence
 already under several thresholds posts once, and never posts the larger thresholds later.
@@ -10,14 +12,16 @@ already under several thresholds posts once, and never posts the larger threshol
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from api import License
 from handlers.alerts.kinds import EXPIRED, INACTIVE, RENEWAL, days_kind, snooze_kind
-from handlers.store import Watch
+from handlers.store import LicenceSummary, Watch
 
 
 class Outcome(Enum):
@@ -98,3 +102,193 @@ def decide(
     if not unsent:
         return Decision(Outcome.NOTHING_DUE)
     return Decision(Outcome.POST, unsent[0], tuple(unsent[1:]))
+
+
+# -- what a sweep fetches ------------------------------------------------------------------------
+#
+# A licence is fetched only when the sweep could learn something from it before the next one:
+# - a threshold (a days:N mark, or the day after deactivation) falls before the next sweep plus
+#   a margin, so each is alerted on its day;
+# - it is expired or inactive (a renewal or reactivation is news);
+# - an alert was due at the last fetch but not posted (Slack failed, another sweeper held it);
+# - a watch was set up, or a snooze ended, since the last fetch (a channel may be owed an alert);
+# - its last fetch is older than the refresh time (a renewal, a shortened licence or a
+#   deactivation is noticed within it);
+# - it has never been fetched (then spread: a few thousand a sweep at most, newest watches first).
+
+SWEEP_MARGIN = timedelta(hours=1)  # a slow or late sweep still reaches the threshold in time
+MIN_NEW_PER_SWEEP = 1000  # never-seen locations fetched per sweep, at least
+
+
+class Due(Enum):
+    NEAR = "near a threshold"
+    LAPSED = "expired or inactive"
+    RETRY = "an alert was not posted"
+    CHANGED = "a watch was added or a snooze ended"
+    STALE = "refresh"
+    NEW = "never fetched"
+
+
+def summarise(
+    team_id: str, location_id: int, licence: License, fetched_at: datetime, *, retry: bool = False
+) -> LicenceSummary:
+    return LicenceSummary(
+        team_id, location_id, licence.deactivation_date, licence.active, fetched_at, retry
+    )
+
+
+def next_threshold(
+    deactivation: date | None, after: date, alert_days: tuple[int, ...]
+) -> date | None:
+    """The first day after `after` on which a new kind of alert falls due (None: no date)."""
+    if deactivation is None:
+        return None
+    marks = [deactivation - timedelta(days=n) for n in alert_days]
+    marks.append(deactivation + timedelta(days=1))  # expired
+    later = [d for d in marks if d > after]
+    return min(later) if later else None
+
+
+def fetch_due(
+    summary: LicenceSummary | None,
+    watches: list[Watch],
+    *,
+    now: datetime,
+    today: date,
+    alert_days: tuple[int, ...],
+    interval: timedelta,
+    refresh: timedelta,
+) -> Due | None:
+    """Why this sweep should fetch the licence of a location `watches` watch, or None."""
+    if summary is None:
+        return Due.NEW
+    fetched = summary.fetched_at
+    if summary.retry:
+        return Due.RETRY
+    if not summary.active:
+        return Due.LAPSED
+    deactivation = summary.deactivation_date
+    if deactivation is not None and deactivation < today:
+        return Due.LAPSED
+    for w in watches:
+        if w.created_at > fetched or (
+            w.snoozed_until is not None and fetched < w.snoozed_until <= now
+        ):
+            return Due.CHANGED
+    # The first mark after the day of the last fetch: one passed since (the sweeper was down
+    # over midnight) is due at once.
+    threshold = next_threshold(deactivation, min(_local_day(fetched), today), alert_days)
+    # Days begin at midnight where the sweep runs (`today` is its local date).
+    if (
+        threshold is not None
+        and timedelta(days=(threshold - today).days) - _into_day(now) <= interval + SWEEP_MARGIN
+    ):
+        return Due.NEAR
+    if now + interval >= fetched + refresh:  # the next sweep would be too late
+        return Due.STALE
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone().date()
+
+
+@functools.lru_cache(maxsize=16)
+def _into_day(moment: datetime) -> timedelta:
+    local = moment.astimezone()
+    return local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Plan:
+    fetch: list[int]  # locations to fetch this sweep, in no particular order
+    due: dict[Due, int]  # how many for each reason
+    deferred: int  # not due this sweep
+    new_later: int  # never fetched, left to later sweeps
+    refresh_later: int = 0  # due a refresh, left to later sweeps by the budget
+
+
+def plan(
+    by_location: dict[int, list[Watch]],
+    summaries: dict[tuple[str, int], LicenceSummary],
+    *,
+    now: datetime,
+    today: date,
+    alert_days: tuple[int, ...],
+    interval: timedelta,
+    refresh: timedelta,
+    budget: int | None = None,
+) -> Plan:
+    """Which watched locations this sweep fetches.
+
+    Summaries are kept per workspace (team id): a location watched from several workspaces is
+    due if any of them is due. `budget`: the fetches this sweep should make at most (None: no
+    bound); refreshes get what the others leave, the longest unfetched first, and the rest wait.
+    Never-fetched locations are spread by `new_per_sweep` instead.
+    """
+    fetch: list[int] = []
+    new: list[tuple[datetime, int]] = []
+    stale: list[tuple[datetime, int]] = []
+    due: dict[Due, int] = {}
+    for location_id, watches in by_location.items():
+        teams = {w.team_id for w in watches}
+        reasons = set()
+        for team in teams:
+            mine = watches if len(teams) == 1 else [w for w in watches if w.team_id == team]
+            reason = fetch_due(
+                summaries.get((team, location_id)),
+                mine,
+                now=now,
+                today=today,
+                alert_days=alert_days,
+                interval=interval,
+                refresh=refresh,
+            )
+            if reason is not None:
+                reasons.add(reason)
+        if not reasons:
+            continue
+        if reasons == {Due.NEW}:
+            new.append((max(w.created_at for w in watches), location_id))
+            continue
+        if reasons == {Due.STALE}:
+            oldest = min(
+                summaries[team, location_id].fetched_at
+                for team in teams
+                if (team, location_id) in summaries
+            )
+            stale.append((oldest, location_id))
+            continue
+        reason = min(reasons, key=list(Due).index)
+        due[reason] = due.get(reason, 0) + 1
+        fetch.append(location_id)
+    # Never-fetched locations (the first sweep of a large set): spread over the refresh time so
+    # they never take a whole hour's budget, the newest watches first (someone just set them up).
+    stale.sort()
+    kept = stale if budget is None else stale[: max(0, budget - len(fetch))]
+    if kept:
+        due[Due.STALE] = len(kept)
+    fetch += [location_id for _, location_id in kept]
+    cap = new_per_sweep(len(by_location), interval=interval, refresh=refresh)
+    new.sort(reverse=True)
+    taken = [location_id for _, location_id in new[:cap]]
+    if taken:
+        due[Due.NEW] = len(taken)
+    fetch += taken
+    return Plan(
+        fetch=fetch,
+        due=due,
+        deferred=len(by_location) - len(fetch),
+        new_later=len(new) - len(taken),
+        refresh_later=len(stale) - len(kept),
+    )
+
+
+def new_per_sweep(locations: int, *, interval: timedelta, refresh: timedelta) -> int:
+    """Never-fetched locations a sweep takes: the whole set over one refresh time, and at least
+    MIN_NEW_PER_SWEEP (a small set is fetched whole by its first sweep)."""
+    if refresh <= interval:
+        return locations
+    sweeps = refresh / interval
+    return max(MIN_NEW_PER_SWEEP, math.ceil(locations / sweeps))

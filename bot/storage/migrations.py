@@ -193,12 +193,29 @@ def _v5_file_claim_owners(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE files ADD COLUMN owner VARCHAR(64)"))
 
 
+def _v6_licence_summaries(conn: Connection) -> None:
+    md = MetaData()
+    Table(
+        "licence_summaries",
+        md,
+        Column("team_id", String(32), nullable=False),
+        Column("location_id", BigInteger, nullable=False),
+        Column("deactivation_date", Date, nullable=True),
+        Column("active", Boolean, nullable=False),
+        Column("fetched_at", DateTime(timezone=True), nullable=False),
+        Column("retry", Boolean, nullable=False),
+        PrimaryKeyConstraint("team_id", "location_id", name="pk_licence_summaries"),
+    )
+    md.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, deliveries, files, watches, alerts", _v1_initial),
     Migration(2, "leases", _v2_leases),
     Migration(3, "encryption key check", _v3_key_checks),
     Migration(4, "installations, oauth_states", _v4_installations),
     Migration(5, "file claim owners", _v5_file_claim_owners),
+    Migration(6, "licence summaries", _v6_licence_summaries),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

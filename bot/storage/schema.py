@@ -195,3 +195,18 @@ oauth_states = Table(
     PrimaryKeyConstraint("state", name="pk_oauth_states"),
     Index("ix_oauth_states_expires_at", "expires_at"),
 )
+
+# What the alert sweep's last fetch of a licence said (sweep/policy.py decides from it when to
+# fetch again). Keyed by workspace like every other row: in a distributed app each workspace's
+# watches are fetched with its own members' sessions, and its rows go when it uninstalls.
+licence_summaries = Table(
+    "licence_summaries",
+    metadata,
+    Column("team_id", String(32), nullable=False),
+    Column("location_id", BigInteger, nullable=False),
+    Column("deactivation_date", Date, nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("fetched_at", UtcDateTime, nullable=False),
+    Column("retry", Boolean, nullable=False),
+    PrimaryKeyConstraint("team_id", "location_id", name="pk_licence_summaries"),
+)

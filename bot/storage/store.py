@@ -37,7 +37,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from handlers.store import AlertKey, LinkedAccount, StoreUnavailable, Watch
+from handlers.store import AlertKey, LicenceSummary, LinkedAccount, StoreUnavailable, Watch
 
 from .crypto import InvalidToken, TokenCipher
 from .engine import READ_OPTIONS, WRITE_OPTIONS
@@ -51,6 +51,7 @@ from .schema import (
     files,
     installations,
     leases,
+    licence_summaries,
     period_key,
     watches,
 )
@@ -75,6 +76,9 @@ _WATCH_KEY = and_(
     watches.c.location_id == bindparam("location_id"),
 )
 _WATCH = select(watches).where(_WATCH_KEY)
+_SUMMARIES = select(licence_summaries)
+# Rows written by one statement when saving licence summaries.
+SUMMARY_BATCH = 500
 
 
 def _watches_by(team: bool, channel: bool) -> Select[Any]:
@@ -290,7 +294,7 @@ class SqlStore:
         """
         deleted: dict[str, int] = {}
         async with self._writing() as conn:
-            for table in (installations, accounts, watches, alerts, files):
+            for table in (installations, accounts, watches, alerts, files, licence_summaries):
                 column = table.c.workspace if table is installations else table.c.team_id
                 result = await conn.execute(delete(table).where(column == team_id))
                 deleted[table.name] = _rowcount(result)
@@ -726,6 +730,48 @@ class SqlStore:
             "period": period_key(period),
         }
         return {row.kind for row in await self._fetch(_SENT_KINDS, params, by_key=True)}
+
+    # -- licence summaries (the alert sweep's schedule) ----------------------------------------
+
+    async def licence_summaries(self) -> dict[tuple[str, int], LicenceSummary]:
+        rows = await self._fetch(_SUMMARIES, {})
+        return {
+            (row.team_id, row.location_id): LicenceSummary(
+                team_id=row.team_id,
+                location_id=row.location_id,
+                deactivation_date=row.deactivation_date,
+                active=bool(row.active),
+                fetched_at=row.fetched_at,
+                retry=bool(row.retry),
+            )
+            for row in rows
+        }
+
+    async def save_licence_summaries(self, summaries: list[LicenceSummary]) -> None:
+        if not summaries:
+            return
+        insert = self._insert(licence_summaries)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[licence_summaries.c.team_id, licence_summaries.c.location_id],
+            set_={
+                name: insert.excluded[name]
+                for name in ("deactivation_date", "active", "fetched_at", "retry")
+            },
+        )
+        rows = [
+            {
+                "team_id": s.team_id,
+                "location_id": s.location_id,
+                "deactivation_date": s.deactivation_date,
+                "active": s.active,
+                "fetched_at": s.fetched_at,
+                "retry": s.retry,
+            }
+            for s in summaries
+        ]
+        for start in range(0, len(rows), SUMMARY_BATCH):
+            async with self._writing() as conn:
+                await conn.execute(stmt, rows[start : start + SUMMARY_BATCH])
 
     # -- leases --------------------------------------------------------------------------------
 

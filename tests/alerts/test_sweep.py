@@ -60,9 +60,10 @@ async def test_one_alert_for_the_lapsing_location_and_none_on_the_next_sweep(
     # The 30-day threshold was crossed too, but the 7-day alert stands for it.
     assert sent_kinds(db_bot, 1001, in_days(5)) == {"days:7", "days:30"}
 
+    # Neither can have news before the next sweep (1001's next mark, 1 day left, is 4 days off).
     again = run_sweep(db_bot)
     assert len(alerts_in(fake_slack)) == 1
-    assert (again.fetched, again.posted) == (2, 0)
+    assert (again.fetched, again.deferred, again.posted) == (0, 2, 0)
 
 
 async def test_each_location_is_fetched_once_however_many_channels_watch_it(
@@ -176,14 +177,18 @@ async def test_a_renewed_licence_starts_afresh(
     add_watch(db_bot, 1001)
     assert run_sweep(db_bot).posted == 1
 
+    # The sweeps notice a renewal once ALERT_REFRESH (a day) is up: the licence, 4 days from its
+    # next mark, is not fetched again before that.
+    day = timedelta(days=1)
+    now = datetime.now(UTC)
     licence.deactivation_date = in_days(365)  # renewed for a year: nothing to say
-    assert run_sweep(db_bot).posted == 0
+    assert run_sweep(db_bot, now=now + day).posted == 0
     licence.deactivation_date = in_days(20)  # a short renewal: a new period, under 30 days
-    assert run_sweep(db_bot).posted == 1
+    assert run_sweep(db_bot, now=now + 2 * day).posted == 1
     first, second = alerts_in(fake_slack)
     assert "5 days" in text_of(first) and "20 days" in text_of(second)
     assert sent_kinds(db_bot, 1001, in_days(20)) == {"days:30"}
-    assert run_sweep(db_bot).posted == 0
+    assert run_sweep(db_bot, now=now + 2 * day).posted == 0
 
 
 async def test_a_first_sweep_under_several_thresholds_posts_once_and_never_the_larger_ones(

@@ -23,8 +23,13 @@ from tests.fakes import PARTNER_TOKEN, FakeAltegio
 
 @pytest.fixture
 async def altegio(fake_altegio: FakeAltegio):
-    client = AltegioClient(fake_altegio.base_url, PARTNER_TOKEN, rate=None,
-                           retries=Retries(backoff_base=0.01), timeout=5)
+    client = AltegioClient(
+        fake_altegio.base_url,
+        PARTNER_TOKEN,
+        rate=None,
+        retries=Retries(backoff_base=0.01),
+        timeout=5,
+    )
     yield client
     await client.aclose()
 
@@ -36,11 +41,15 @@ async def test_license_variants(fake_altegio, altegio, envelope, active_as_bool,
     fake_altegio.envelope = envelope
     fake_altegio.active_as_bool = active_as_bool
     fake_altegio.date_format = date_format
-    stored = fake_altegio.add_license(4523464, plan="Business", staff_limit=12,
-                                      options=[{"id": 3, "title": "Loyalty"}])
+    stored = fake_altegio.add_license(
+        4523464, plan="Business", staff_limit=12, options=[{"id": 3, "title": "Loyalty"}]
+    )
     lic = await altegio.get_license(4523464)
     assert (lic.location_id, lic.plan, lic.active, lic.staff_limit) == (
-        4523464, "Business", True, 12,
+        4523464,
+        "Business",
+        True,
+        12,
     )
     assert lic.deactivation_date == stored.deactivation_date
     assert [o.title for o in lic.options] == ["Loyalty"]
@@ -144,9 +153,15 @@ async def test_stale_user_token_after_password_change(fake_altegio, altegio):
 async def test_upload(fake_altegio, altegio, entity, key):
     fake_altegio.image_group_key = key
     user = fake_altegio.add_user()
-    upload = await altegio.upload_image(entity, company_id=4523464, entity_id=17,
-                                        content=b"\xff\xd8jpeg", filename="p.jpg",
-                                        content_type="image/jpeg", user_token=user.user_token)
+    upload = await altegio.upload_image(
+        entity,
+        company_id=4523464,
+        entity_id=17,
+        content=b"\xff\xd8jpeg",
+        filename="p.jpg",
+        content_type="image/jpeg",
+        user_token=user.user_token,
+    )
     stored = fake_altegio.uploads[0]
     assert (stored.entity, stored.company_id, stored.entity_id) == (entity, 4523464, 17)
     assert stored.content == b"\xff\xd8jpeg" and stored.filename == "p.jpg"
@@ -158,9 +173,15 @@ async def test_upload_is_sent_once_when_altegio_fails(fake_altegio, altegio):
     user = fake_altegio.add_user()
     fake_altegio.fail("/images", status=500)
     with pytest.raises(Unavailable):
-        await altegio.upload_image("master", company_id=1, entity_id=2, content=b"x",
-                                   filename="p.png", content_type="image/png",
-                                   user_token=user.user_token)
+        await altegio.upload_image(
+            "master",
+            company_id=1,
+            entity_id=2,
+            content=b"x",
+            filename="p.png",
+            content_type="image/png",
+            user_token=user.user_token,
+        )
     assert len(fake_altegio.requests("/images")) == 1
 
 
@@ -168,9 +189,15 @@ async def test_dropped_connection_upload_is_not_repeated(fake_altegio, altegio):
     user = fake_altegio.add_user()
     fake_altegio.drop("/images")
     with pytest.raises(Unavailable):
-        await altegio.upload_image("master", company_id=1, entity_id=2, content=b"x",
-                                   filename="p.png", content_type="image/png",
-                                   user_token=user.user_token)
+        await altegio.upload_image(
+            "master",
+            company_id=1,
+            entity_id=2,
+            content=b"x",
+            filename="p.png",
+            content_type="image/png",
+            user_token=user.user_token,
+        )
     assert len(fake_altegio.requests("/images")) == 1
 
 
@@ -209,8 +236,9 @@ async def test_always_failing_then_the_next_call_still_works(fake_altegio, alteg
 async def test_slow_altegio_times_out(fake_altegio):
     fake_altegio.add_license(8)
     fake_altegio.delay(1.0, "/license")
-    async with AltegioClient(fake_altegio.base_url, PARTNER_TOKEN, rate=None,
-                             timeout=0.2, retries=Retries(max_retries=0)) as client:
+    async with AltegioClient(
+        fake_altegio.base_url, PARTNER_TOKEN, rate=None, timeout=0.2, retries=Retries(max_retries=0)
+    ) as client:
         with pytest.raises(Unavailable, match="did not answer"):
             await client.get_license(8)
 
@@ -240,9 +268,7 @@ async def test_two_clients_sharing_redis_stay_under_the_limit(fake_altegio, redi
     limiters = [RedisRateLimiter(redis_url, 40, key=key) for _ in range(2)]
     clients = [AltegioClient(fake_altegio.base_url, PARTNER_TOKEN, limiter=lim) for lim in limiters]
     try:
-        await asyncio.gather(
-            *(clients[i % 2].get_license(i) for i in range(1, 41))
-        )
+        await asyncio.gather(*(clients[i % 2].get_license(i) for i in range(1, 41)))
     finally:
         for client in clients:
             await client.aclose()

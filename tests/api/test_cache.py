@@ -63,8 +63,9 @@ async def test_different_keys_do_not_share():
 async def test_errors_reach_every_waiter_and_are_not_cached():
     cache = SingleFlightCache(60, negative_ttl=30, negative=(NotFound,))
     upstream = Upstream(Unavailable("down"), "ok", delay=0.01)
-    outcomes = await asyncio.gather(*(cache.get("k", upstream) for _ in range(5)),
-                                    return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(cache.get("k", upstream) for _ in range(5)), return_exceptions=True
+    )
     assert all(isinstance(o, Unavailable) for o in outcomes)
     assert upstream.calls == 1
     assert await cache.get("k", upstream) == "ok"

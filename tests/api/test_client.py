@@ -31,23 +31,47 @@ from api import (
 from tests.api.conftest import BASE, PARTNER, USER, fail, ok
 
 LICENSE = {
-    "id": 1, "salon_id": 4523464, "staff_limit": 0, "deactivation_date": "31.12.2025",
-    "start_date": "01.01.2025", "name": "Start", "active": 1, "is_paid_rights_model": True,
+    "id": 1,
+    "salon_id": 4523464,
+    "staff_limit": 0,
+    "deactivation_date": "31.12.2025",
+    "start_date": "01.01.2025",
+    "name": "Start",
+    "active": 1,
+    "is_paid_rights_model": True,
     "options": [{"id": 1, "title": "Online booking"}],
 }
 USER_DATA = {
-    "id": 77, "user_token": "fresh-user-token", "name": "Ann", "phone": "79161234567",
-    "login": "ann@example.com", "email": "ann@example.com", "avatar": None,
-    "is_approved": True, "is_email_confirmed": True,
+    "id": 77,
+    "user_token": "fresh-user-token",
+    "name": "Ann",
+    "phone": "79161234567",
+    "login": "ann@example.com",
+    "email": "ann@example.com",
+    "avatar": None,
+    "is_approved": True,
+    "is_email_confirmed": True,
 }
 GROUP = {
-    "id": 46, "entity": "master", "entity_id": 17,
-    "images": {"basic": {"id": 81, "path": "https://a.test/b.png", "width": 200, "height": 200,
-                         "type": "png", "image_group_id": 46, "version": "basic"}},
+    "id": 46,
+    "entity": "master",
+    "entity_id": 17,
+    "images": {
+        "basic": {
+            "id": 81,
+            "path": "https://a.test/b.png",
+            "width": 200,
+            "height": 200,
+            "type": "png",
+            "image_group_id": 46,
+            "version": "basic",
+        }
+    },
 }
 
 
 # ------------------------------------------------------------------ headers and URLs
+
 
 async def test_partner_only_headers(client, script):
     script.queue(ok(LICENSE))
@@ -88,7 +112,11 @@ async def test_blank_user_token_means_partner_only(client, script):
 
 @pytest.mark.parametrize(
     "base",
-    ["https://altegio.test/api/v1", "https://altegio.test/api/v1/", " https://altegio.test/api/v1//"],
+    [
+        "https://altegio.test/api/v1",
+        "https://altegio.test/api/v1/",
+        " https://altegio.test/api/v1//",
+    ],
 )
 async def test_base_url_with_or_without_slash(make_client, script, base):
     client = make_client(base_url=base)
@@ -144,6 +172,7 @@ async def test_numeric_string_location_id_is_accepted(client, script):
 
 # ------------------------------------------------------------------ envelope and models
 
+
 async def test_license_enveloped(client, script):
     script.queue(ok(LICENSE))
     lic = await client.get_license(4523464)
@@ -190,8 +219,11 @@ async def test_unreadable_license_is_unavailable(client, script):
 
 
 async def test_success_false_with_200_is_an_error(client, script):
-    script.queue(httpx.Response(200, json={"success": False, "data": None,
-                                           "meta": {"message": "Something is off"}}))
+    script.queue(
+        httpx.Response(
+            200, json={"success": False, "data": None, "meta": {"message": "Something is off"}}
+        )
+    )
     with pytest.raises(InvalidInput, match="Something is off"):
         await client.get_license(4523464)
 
@@ -230,6 +262,7 @@ async def test_empty_phone_never_reaches_altegio(client, script):
 
 
 # ------------------------------------------------------------------ error mapping
+
 
 @pytest.mark.parametrize(
     ("status", "message", "user_token", "token"),
@@ -319,8 +352,12 @@ async def test_unknown_status_is_a_plain_altegio_error(client, script):
 @pytest.mark.parametrize(
     ("status", "body", "headers", "fragment"),
     [
-        (200, b"<html><body>Welcome to nginx</body></html>", {"content-type": "text/html"},
-         "HTML page"),
+        (
+            200,
+            b"<html><body>Welcome to nginx</body></html>",
+            {"content-type": "text/html"},
+            "HTML page",
+        ),
         (200, b"", {}, "empty body"),
         (200, b"   ", {"content-type": "application/json"}, "empty body"),
         (200, b"{not json", {"content-type": "application/json"}, "not JSON"),
@@ -342,8 +379,11 @@ async def test_bodies_that_are_not_altegio_json_are_unavailable(
 
 async def test_5xx_html_after_retries(make_client, script, sleeps):
     client = make_client(max_retries=2)
-    script.queue(httpx.Response(502, content=b"<html>Bad gateway</html>",
-                                headers={"content-type": "text/html"}))
+    script.queue(
+        httpx.Response(
+            502, content=b"<html>Bad gateway</html>", headers={"content-type": "text/html"}
+        )
+    )
     with pytest.raises(Unavailable) as caught:
         await client.get_license(4523464)
     assert caught.value.status == 502 and "502" in caught.value.message
@@ -366,6 +406,7 @@ async def test_redirect_is_reported_not_followed(client, script):
 
 
 # ------------------------------------------------------------------ retries
+
 
 async def test_get_retries_5xx_then_succeeds(make_client, script, sleeps):
     client = make_client(max_retries=3, backoff_base=0.1, backoff_max=8)
@@ -437,8 +478,9 @@ async def test_real_timeout_against_a_silent_server(make_client):
     server.listen(1)
     port = server.getsockname()[1]
     try:
-        client = make_client(max_retries=0, timeout=0.1, transport=None,
-                             base_url=f"http://127.0.0.1:{port}/api/v1")
+        client = make_client(
+            max_retries=0, timeout=0.1, transport=None, base_url=f"http://127.0.0.1:{port}/api/v1"
+        )
         started = time.monotonic()
         with pytest.raises(Unavailable, match="did not answer"):
             await client.get_license(1)
@@ -486,8 +528,9 @@ async def test_429_after_retries_is_rate_limited(make_client, script, sleeps):
 
 async def test_429_with_html_body_is_still_rate_limited(make_client, script):
     client = make_client(max_retries=0)
-    script.queue(httpx.Response(429, content=b"<html>slow</html>",
-                                headers={"content-type": "text/html"}))
+    script.queue(
+        httpx.Response(429, content=b"<html>slow</html>", headers={"content-type": "text/html"})
+    )
     with pytest.raises(RateLimited) as caught:
         await client.get_license(4523464)
     assert caught.value.retry_after is None
@@ -526,36 +569,66 @@ async def test_limiter_without_pause_is_fine(make_client, script):
 
 # ------------------------------------------------------------------ POST: never doubled
 
+
 async def test_post_is_not_retried_on_5xx(client, script, sleeps):
     script.queue(fail(500), ok({"image_binded": True}))
     with pytest.raises(Unavailable):
-        await client.upload_image("master", company_id=1, entity_id=2, content=b"x",
-                                  filename="a.png", content_type="image/png", user_token=USER)
+        await client.upload_image(
+            "master",
+            company_id=1,
+            entity_id=2,
+            content=b"x",
+            filename="a.png",
+            content_type="image/png",
+            user_token=USER,
+        )
     assert script.calls == 1 and sleeps == []
 
 
 @pytest.mark.parametrize(
-    "exc", [httpx.ReadTimeout("slow"), httpx.WriteTimeout("slow"), httpx.ReadError("reset"),
-            httpx.RemoteProtocolError("eof")],
+    "exc",
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.WriteTimeout("slow"),
+        httpx.ReadError("reset"),
+        httpx.RemoteProtocolError("eof"),
+    ],
 )
 async def test_post_is_not_retried_after_it_may_have_been_sent(client, script, exc):
     script.queue(exc, ok({"image_binded": True}))
     with pytest.raises(Unavailable):
-        await client.upload_image("service", company_id=1, entity_id=2, content=b"x",
-                                  filename="a.png", content_type="image/png", user_token=USER)
+        await client.upload_image(
+            "service",
+            company_id=1,
+            entity_id=2,
+            content=b"x",
+            filename="a.png",
+            content_type="image/png",
+            user_token=USER,
+        )
     assert script.calls == 1
 
 
 @pytest.mark.parametrize(
     "first",
-    [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("full"),
-     fail(429, headers={"Retry-After": "1"})],
+    [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("slow"),
+        httpx.PoolTimeout("full"),
+        fail(429, headers={"Retry-After": "1"}),
+    ],
 )
 async def test_post_is_retried_when_nothing_was_done(client, script, first):
     script.queue(first, ok({"image_binded": True, "image_group ": GROUP}))
-    upload = await client.upload_image("master", company_id=1, entity_id=17, content=b"x",
-                                       filename="a.png", content_type="image/png",
-                                       user_token=USER)
+    upload = await client.upload_image(
+        "master",
+        company_id=1,
+        entity_id=17,
+        content=b"x",
+        filename="a.png",
+        content_type="image/png",
+        user_token=USER,
+    )
     assert upload.image_binded is True and script.calls == 2
 
 
@@ -567,6 +640,7 @@ async def test_auth_is_not_retried_on_5xx(client, script):
 
 
 # ------------------------------------------------------------------ POST /auth
+
 
 async def test_authenticate(client, script):
     script.queue(ok(USER_DATA, status=201))
@@ -610,8 +684,11 @@ async def test_auth_refusing_the_partner_token(client, script, status):
 
 
 async def test_auth_success_false_is_invalid_credentials(client, script):
-    script.queue(httpx.Response(200, json={"success": False, "data": None,
-                                           "meta": {"message": "Wrong password"}}))
+    script.queue(
+        httpx.Response(
+            200, json={"success": False, "data": None, "meta": {"message": "Wrong password"}}
+        )
+    )
     with pytest.raises(InvalidCredentials, match="Wrong password"):
         await client.authenticate("ann", "pw")
 
@@ -632,16 +709,27 @@ async def test_auth_unreadable_user_does_not_echo_the_token(client, script):
 
 # ------------------------------------------------------------------ POST /images
 
+
 @pytest.mark.parametrize(
     ("entity", "path", "field"),
-    [("master", "master", "master_id"), ("service", "service", "service_id"),
-     ("team_member", "master", "master_id"), (" Master ", "master", "master_id")],
+    [
+        ("master", "master", "master_id"),
+        ("service", "service", "service_id"),
+        ("team_member", "master", "master_id"),
+        (" Master ", "master", "master_id"),
+    ],
 )
 async def test_upload_image_multipart(client, script, entity, path, field):
     script.queue(ok({"image_binded": True, "image_group ": GROUP}, status=201))
-    upload = await client.upload_image(entity, company_id=4523464, entity_id=17,
-                                       content=b"\x89PNG-bytes", filename="portrait.png",
-                                       content_type="image/png", user_token=USER)
+    upload = await client.upload_image(
+        entity,
+        company_id=4523464,
+        entity_id=17,
+        content=b"\x89PNG-bytes",
+        filename="portrait.png",
+        content_type="image/png",
+        user_token=USER,
+    )
     assert isinstance(upload, ImageUpload)
     assert upload.image_group.images["basic"].path == "https://a.test/b.png"
     request, body = script.requests[0], script.bodies[0]
@@ -657,19 +745,39 @@ async def test_upload_image_multipart(client, script, entity, path, field):
 
 async def test_upload_image_key_without_trailing_space(client, script):
     script.queue(ok({"image_binded": True, "image_group": GROUP}))
-    upload = await client.upload_image("master", company_id=1, entity_id=17, content=b"x",
-                                       filename="a.jpg", content_type="image/jpeg",
-                                       user_token=USER)
+    upload = await client.upload_image(
+        "master",
+        company_id=1,
+        entity_id=17,
+        content=b"x",
+        filename="a.jpg",
+        content_type="image/jpeg",
+        user_token=USER,
+    )
     assert upload.image_group.id == 46
 
 
 async def test_upload_image_refuses_unknown_entity_and_missing_token(client, script):
     with pytest.raises(ValueError):
-        await client.upload_image("client", company_id=1, entity_id=2, content=b"x",
-                                  filename="a.png", content_type="image/png", user_token=USER)
+        await client.upload_image(
+            "client",
+            company_id=1,
+            entity_id=2,
+            content=b"x",
+            filename="a.png",
+            content_type="image/png",
+            user_token=USER,
+        )
     with pytest.raises(AuthenticationError) as caught:
-        await client.upload_image("master", company_id=1, entity_id=2, content=b"x",
-                                  filename="a.png", content_type="image/png", user_token=None)
+        await client.upload_image(
+            "master",
+            company_id=1,
+            entity_id=2,
+            content=b"x",
+            filename="a.png",
+            content_type="image/png",
+            user_token=None,
+        )
     assert caught.value.token == "user"
     assert script.calls == 0
 
@@ -677,18 +785,33 @@ async def test_upload_image_refuses_unknown_entity_and_missing_token(client, scr
 async def test_upload_image_errors(client, script):
     script.queue(fail(403, "No rights to edit team members"))
     with pytest.raises(AccessDenied, match="No rights"):
-        await client.upload_image("master", company_id=1, entity_id=2, content=b"x",
-                                  filename="a.png", content_type="image/png", user_token=USER)
+        await client.upload_image(
+            "master",
+            company_id=1,
+            entity_id=2,
+            content=b"x",
+            filename="a.png",
+            content_type="image/png",
+            user_token=USER,
+        )
 
 
 async def test_upload_image_without_a_description(client, script):
     script.queue(ok(None, status=201))
     with pytest.raises(Unavailable):
-        await client.upload_image("master", company_id=1, entity_id=2, content=b"x",
-                                  filename="a.png", content_type="image/png", user_token=USER)
+        await client.upload_image(
+            "master",
+            company_id=1,
+            entity_id=2,
+            content=b"x",
+            filename="a.png",
+            content_type="image/png",
+            user_token=USER,
+        )
 
 
 # ------------------------------------------------------------------ caching
+
 
 async def test_fifty_concurrent_identical_lookups_make_one_call(client, script):
     async def slow(request):
@@ -790,6 +913,7 @@ async def test_uploads_and_logins_are_never_cached(client, script):
 
 # ------------------------------------------------------------------ pacing
 
+
 async def test_every_call_in_the_client_shares_the_rate(make_client, script):
     client = make_client(rate_limit=40, license_ttl=0)
     script.queue(ok(LICENSE))
@@ -808,6 +932,7 @@ async def test_rate_limit_none_does_not_pace(make_client, script):
 
 
 # ------------------------------------------------------------------ logging and lifecycle
+
 
 async def test_log_lines_are_structured_and_keep_secrets_out(client, script, caplog):
     script.queue(ok({"is_valid": True}), ok(USER_DATA), fail(500), ok(LICENSE))

@@ -48,8 +48,17 @@ def test_license_documented_example():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(1, True), (0, False), ("1", True), ("0", False), (True, True), (False, False),
-     ("true", True), ("false", False), (None, False)],
+    [
+        (1, True),
+        (0, False),
+        ("1", True),
+        ("0", False),
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("false", False),
+        (None, False),
+    ],
 )
 def test_license_active_variants(raw, expected):
     assert License.model_validate({**LICENSE, "active": raw}).active is expected
@@ -169,15 +178,24 @@ def test_user_full():
     assert user.user_token.get_secret_value() == AUTH["user_token"]
     assert AUTH["user_token"] not in repr(user) and AUTH["user_token"] not in str(user)
     assert (user.name, user.phone, user.login, user.email) == (
-        "Ann Smith", "79161234567", "ann", "ann@example.com",
+        "Ann Smith",
+        "79161234567",
+        "ann",
+        "ann@example.com",
     )
     assert user.is_approved is True and user.is_email_confirmed is False
 
 
 def test_user_minimal_and_odd_types():
     user = AltegioUser.model_validate(
-        {"id": "7", "user_token": "t", "name": None, "phone": 79161234567, "email": "",
-         "is_approved": 1}
+        {
+            "id": "7",
+            "user_token": "t",
+            "name": None,
+            "phone": 79161234567,
+            "email": "",
+            "is_approved": 1,
+        }
     )
     assert user.name == "" and user.phone == "79161234567" and user.email is None
     assert user.login is None and user.avatar is None
@@ -196,10 +214,24 @@ GROUP = {
     "entity": "master",
     "entity_id": 17,
     "images": {
-        "basic": {"id": 81, "path": "https://assets.example/basic.png", "width": "200",
-                  "height": 200, "type": "png", "image_group_id": 46, "version": "basic"},
-        "origin": {"id": 82, "path": "https://assets.example/origin.png", "width": 800,
-                   "height": 600, "type": "png", "image_group_id": 46, "version": "origin"},
+        "basic": {
+            "id": 81,
+            "path": "https://assets.example/basic.png",
+            "width": "200",
+            "height": 200,
+            "type": "png",
+            "image_group_id": 46,
+            "version": "basic",
+        },
+        "origin": {
+            "id": 82,
+            "path": "https://assets.example/origin.png",
+            "width": 800,
+            "height": 600,
+            "type": "png",
+            "image_group_id": 46,
+            "version": "origin",
+        },
     },
 }
 

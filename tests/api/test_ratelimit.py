@@ -560,7 +560,12 @@ async def test_redis_outage_and_recovery_are_logged_once_each(caplog):
     fake = FlakyRedis()
     clock = FakeClock()
     limiter = RedisRateLimiter(
-        "redis://unused", 10, client=fake, sleep=clock.sleep, clock=clock, monotonic=clock,
+        "redis://unused",
+        10,
+        client=fake,
+        sleep=clock.sleep,
+        clock=clock,
+        monotonic=clock,
         probe_every=5,
     )
     with caplog.at_level(logging.INFO, logger="altegio.api"):
