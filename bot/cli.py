@@ -1,4 +1,4 @@
-"""The `altegio-bot` command: serve, socket, console, demo, alerts, keygen, rotate-keys."""
+"""The `altegio-bot` command: serve, socket, console, demo, alerts, audit, keygen, rotate-keys."""
 
 from __future__ import annotations
 
@@ -184,6 +184,36 @@ def cmd_rotate_keys(args: argparse.Namespace) -> None:
         raise SystemExit(outcome[0])
 
 
+def _span(text: str):  # type: ignore[no-untyped-def]
+    from bot.audit_report import parse_span
+
+    try:
+        return parse_span(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_audit(args: argparse.Namespace) -> None:
+    from bot.audit_report import json_lines, table
+    from bot.storage import StorageError, open_store
+
+    settings = _settings()
+
+    async def main() -> None:
+        try:
+            store = await open_store(settings.database_url, settings.bot_encryption_key)
+        except StorageError as exc:
+            raise StartupError(str(exc)) from None
+        try:
+            since = store.now() - args.since if args.since is not None else None
+            events = await store.list_audit(since=since, team_id=args.workspace)
+        finally:
+            await store.close()
+        sys.stdout.write(json_lines(events) if args.json else table(events))
+
+    _run(main)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="altegio-bot", description="A Slack app for the Altegio B2B API."
@@ -225,6 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep sweeping at this interval, e.g. 30s, 15m, 1h or 1d",
     )
     alerts.set_defaults(func=cmd_alerts)
+    audit = sub.add_parser("audit", help="who did what: links, watches, clicks, photos, installs")
+    audit.add_argument(
+        "--since", type=_span, default=None, metavar="SPAN", help="only the last SPAN, e.g. 7d"
+    )
+    audit.add_argument("--workspace", default=None, metavar="TEAM_ID", help="one Slack team only")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.set_defaults(func=cmd_audit)
     sub.add_parser("keygen", help="print a fresh BOT_ENCRYPTION_KEY").set_defaults(func=cmd_keygen)
     sub.add_parser(
         "rotate-keys", help="re-encrypt every stored secret under the first BOT_ENCRYPTION_KEY"

@@ -12,6 +12,8 @@ What is kept, and for how long (settings in brackets):
   being sent again for the same licence period, so it stays while that period can still be
   current. Rows go only once older than the retention and either the channel stopped watching
   the location, or a later licence period of it has been alerted (see SqlStore.prune_alerts).
+- **The audit trail** [AUDIT_RETENTION_DAYS, 365]: who did what; kept as long as an operator
+  may need to look back, then pruned like the rest.
 - **Named leases** left behind by stopped processes: a day after they ran out.
 
 Each run deletes in batches of PRUNE_BATCH rows (one short transaction each), at most
@@ -50,6 +52,7 @@ class Retention:
     deliveries: timedelta = timedelta(hours=24)
     files: timedelta = timedelta(days=90)
     alerts: timedelta = timedelta(days=90)
+    audit: timedelta = timedelta(days=365)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
@@ -57,6 +60,7 @@ class Retention:
             deliveries=timedelta(hours=settings.delivery_retention_hours),
             files=timedelta(days=settings.file_retention_days),
             alerts=timedelta(days=settings.alert_retention_days),
+            audit=timedelta(days=settings.audit_retention_days),
         )
 
 
@@ -81,6 +85,7 @@ async def prune_once(
         "deliveries": lambda **kw: store.prune_deliveries(now - retention.deliveries, **kw),
         "files": lambda **kw: store.prune_files(now - retention.files, **kw),
         "alerts": lambda **kw: store.prune_alerts(now - retention.alerts, **kw),
+        "audit": lambda **kw: store.prune_audit(now - retention.audit, **kw),
         "leases": lambda **kw: store.prune_leases(now - LEASE_GRACE, **kw),
     }
     pruned: dict[str, int] = {}

@@ -63,6 +63,7 @@ HELP: dict[str, str] = {
     "delivery_retention_hours": "hours to remember Slack deliveries, at least 1",
     "file_retention_days": "days to remember uploaded photos, at least 1",
     "alert_retention_days": "days to keep the alert log of past licence periods, at least 1",
+    "audit_retention_days": "days to keep the audit trail, at least 1",
     "socket_ping_interval": "seconds between Socket Mode pings, a number above 0",
     "port": "the HTTP port, a whole number from 1 to 65535",
     "alert_days": "comma-separated whole numbers of days, e.g. 30,7,1",
@@ -142,6 +143,7 @@ class Settings(BaseSettings):
     delivery_retention_hours: float = Field(24.0, ge=1)
     file_retention_days: float = Field(90.0, ge=1)
     alert_retention_days: float = Field(90.0, ge=1)
+    audit_retention_days: float = Field(365.0, ge=1)
 
     # HTTP serving
     request_body_timeout: float = Field(10.0, gt=0)

@@ -14,6 +14,7 @@ from typing import Literal
 
 from api import AuthenticationError
 from api.errors import USER
+from handlers.audit import UNLINK, audit
 from handlers.config import HandlerConfig
 from handlers.errors import NotLinked, SessionEnded
 from handlers.store import Store
@@ -60,7 +61,8 @@ async def acting_as(
 async def settle_refused_token(store: Store, team: str, user: str, credential: Credential) -> None:
     """Raise what a 401 for `credential`'s user token means, forgetting a dead session."""
     if credential.source == "session":
-        await store.forget_account(team, user)
+        if await store.forget_account(team, user):
+            await audit(store, team, user, UNLINK, reason="Altegio refused the session")
         log.info("forgot a session that Altegio refused")
         raise SessionEnded()
     if credential.source == "none":

@@ -65,6 +65,23 @@ class AlertKey:
     kind: str
 
 
+@dataclass(frozen=True)
+class AuditEvent:
+    """One action with an effect: who, where, what, and how it ended. Never a secret: no
+    token, no password, no Altegio login (the Altegio user id names the account)."""
+
+    team_id: str
+    user_id: str
+    action: str  # link, unlink, watch, unwatch, snooze, acknowledge, photo, install, uninstall
+    channel_id: str = ""
+    location_id: int | None = None
+    target: str = ""  # e.g. "master 17", "altegio user 42"
+    file_id: str = ""
+    ok: bool = True
+    reason: str = ""  # why it was refused, in a few words
+    at: datetime | None = None  # set by the store when recorded
+
+
 class Store(Protocol):
     # Linked Altegio accounts; the user token is encrypted at rest by the store.
     async def save_account(
@@ -132,6 +149,9 @@ class Store(Protocol):
     # still holds it, so a holder whose lease ran out cannot free a successor's.
     async def claim_lease(self, name: str, *, owner: str, lease_seconds: float) -> bool: ...
     async def release_lease(self, name: str, *, owner: str) -> None: ...
+
+    # Audit trail: one row per action with an effect (handlers.audit records them).
+    async def record_audit(self, event: AuditEvent) -> None: ...
 
     async def ping(self) -> None: ...
 

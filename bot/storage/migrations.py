@@ -26,6 +26,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Index,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -209,6 +210,28 @@ def _v6_licence_summaries(conn: Connection) -> None:
     md.create_all(conn, checkfirst=False)
 
 
+def _v7_audit_log(conn: Connection) -> None:
+    md = MetaData()
+    Table(
+        "audit_log",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("team_id", String(32), nullable=False),
+        Column("user_id", String(32), nullable=False),
+        Column("channel_id", String(32), nullable=False),
+        Column("action", String(32), nullable=False),
+        Column("location_id", BigInteger, nullable=True),
+        Column("target", String(255), nullable=False),
+        Column("file_id", String(64), nullable=False),
+        Column("ok", Boolean, nullable=False),
+        Column("reason", String(255), nullable=False),
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_team_at", "team_id", "at"),
+    )
+    md.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, deliveries, files, watches, alerts", _v1_initial),
     Migration(2, "leases", _v2_leases),
@@ -216,6 +239,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "installations, oauth_states", _v4_installations),
     Migration(5, "file claim owners", _v5_file_claim_owners),
     Migration(6, "licence summaries", _v6_licence_summaries),
+    Migration(7, "audit log", _v7_audit_log),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

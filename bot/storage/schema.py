@@ -210,3 +210,23 @@ licence_summaries = Table(
     Column("retry", Boolean, nullable=False),
     PrimaryKeyConstraint("team_id", "location_id", name="pk_licence_summaries"),
 )
+
+# Who did what, where and when, and how it ended (handlers/audit.py). No secrets: the Altegio
+# account is named by its user id, never by login or token.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("team_id", String(32), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("location_id", BigInteger, nullable=True),
+    Column("target", String(255), nullable=False),
+    Column("file_id", String(64), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("reason", String(255), nullable=False),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_team_at", "team_id", "at"),
+)

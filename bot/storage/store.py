@@ -37,7 +37,14 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from handlers.store import AlertKey, LicenceSummary, LinkedAccount, StoreUnavailable, Watch
+from handlers.store import (
+    AlertKey,
+    AuditEvent,
+    LicenceSummary,
+    LinkedAccount,
+    StoreUnavailable,
+    Watch,
+)
 
 from .crypto import InvalidToken, TokenCipher
 from .engine import READ_OPTIONS, WRITE_OPTIONS
@@ -47,6 +54,7 @@ from .schema import (
     UNKNOWN_PERIOD,
     accounts,
     alerts,
+    audit_log,
     deliveries,
     files,
     installations,
@@ -502,9 +510,58 @@ class SqlStore:
         where = or_(and_(old, or_(~watched, past_period)), stale_claim)
         return await self._prune(alerts, where, limit)
 
+    async def prune_audit(self, before: datetime, *, limit: int = PRUNE_BATCH) -> int:
+        """Audit rows recorded before `before`."""
+        return await self._prune(audit_log, audit_log.c.at < before, limit)
+
     async def prune_leases(self, before: datetime, *, limit: int = PRUNE_BATCH) -> int:
         """Named leases that ran out before `before` (their holders stopped without releasing)."""
         return await self._prune(leases, leases.c.expires_at < before, limit)
+
+    # -- audit trail ---------------------------------------------------------------------------
+
+    async def record_audit(self, event: AuditEvent) -> None:
+        values = {
+            "at": event.at or self._now(),
+            "team_id": event.team_id[:32],
+            "user_id": event.user_id[:32],
+            "channel_id": event.channel_id[:32],
+            "action": event.action[:32],
+            "location_id": event.location_id,
+            "target": event.target[:255],
+            "file_id": event.file_id[:64],
+            "ok": event.ok,
+            "reason": event.reason[:255],
+        }
+        async with self._writing() as conn:
+            await conn.execute(audit_log.insert().values(**values))
+
+    async def list_audit(
+        self, *, since: datetime | None = None, team_id: str | None = None, limit: int = 10_000
+    ) -> list[AuditEvent]:
+        """Audit rows, oldest first: those since `since`, of one workspace if given."""
+        stmt = select(audit_log).order_by(audit_log.c.at, audit_log.c.id).limit(limit)
+        if since is not None:
+            stmt = stmt.where(audit_log.c.at >= since)
+        if team_id is not None:
+            stmt = stmt.where(audit_log.c.team_id == team_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [
+            AuditEvent(
+                team_id=row.team_id,
+                user_id=row.user_id,
+                action=row.action,
+                channel_id=row.channel_id,
+                location_id=row.location_id,
+                target=row.target,
+                file_id=row.file_id,
+                ok=bool(row.ok),
+                reason=row.reason,
+                at=row.at,
+            )
+            for row in rows
+        ]
 
     # -- files ---------------------------------------------------------------------------------
 

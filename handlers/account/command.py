@@ -11,6 +11,7 @@ from handlers import input
 from handlers.account import messages
 from handlers.account.home import refresh_home
 from handlers.account.login import open_login_modal
+from handlers.audit import UNLINK, audit
 from handlers.config import HandlerConfig
 from handlers.store import LinkedAccount, Store
 
@@ -78,4 +79,8 @@ async def logout_button(
 async def forget(store: Store, team: str, user: str) -> tuple[bool, LinkedAccount | None]:
     """Forget the user's session; the account it was (when readable) names it in the reply."""
     account = await store.get_account(team, user)
-    return await store.forget_account(team, user), account
+    forgotten = await store.forget_account(team, user)
+    if forgotten:
+        target = f"altegio user {account.altegio_user_id}" if account else ""
+        await audit(store, team, user, UNLINK, target=target, reason="logout")
+    return forgotten, account

@@ -23,6 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from api import AltegioClient, AltegioError, InvalidCredentials
 from handlers.account import messages
 from handlers.account.home import refresh_home
+from handlers.audit import LINK, audit
 from handlers.config import HandlerConfig
 from handlers.errors import UsageError, slack_error
 from handlers.store import LinkedAccount, Store, StoreUnavailable
@@ -113,10 +114,12 @@ async def login_submission(
         account = await _link(altegio, store, team, user, login, password, started)
     except Exception as error:
         _log_refusal(error)
+        await audit(store, team, user, LINK, ok=False, reason=_refusal_reason(error))
         await ack(response_action="errors", errors=messages.login_refusal(error))
         return
     await ack()
     log.info("linked an Altegio account (Altegio user %s)", account.altegio_user_id)
+    await audit(store, team, user, LINK, target=f"altegio user {account.altegio_user_id}")
     response_url, replace = read_metadata(view.get("private_metadata"))
     await confirm_privately(client, user, account, response_url, replace=replace)
     await refresh_home(store, config, team, user, client)
@@ -150,6 +153,15 @@ async def _link(
 def _field(values: dict[str, Any], block_id: str) -> str:
     value = values.get(block_id, {}).get(block_id, {}).get("value")
     return value if isinstance(value, str) else ""
+
+
+def _refusal_reason(error: Exception) -> str:
+    """A few words for the audit trail; never the login or the password."""
+    if isinstance(error, InvalidCredentials):
+        return "wrong login or password"
+    if isinstance(error, TimeoutError):
+        return "Altegio too slow"
+    return type(error).__name__
 
 
 def _log_refusal(error: Exception) -> None:

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.alerts import messages
+from handlers.audit import ACKNOWLEDGE, SNOOZE, audit
 from handlers.config import HandlerConfig
 from handlers.errors import UsageError
 from handlers.store import Store
@@ -62,10 +63,23 @@ async def on_click(
             team, channel, location_id, period=period, user_id=user
         )
         status = messages.acknowledged_status(user, now)
+        action, target = ACKNOWLEDGE, f"period {period.isoformat()}" if period else ""
     else:
         until = now + timedelta(days=days)
         done = await store.snooze_watch(team, channel, location_id, until=until, user_id=user)
         status = messages.snoozed_status(user, until, now)
+        action, target = SNOOZE, f"until {until:%Y-%m-%d %H:%M} UTC"
+    await audit(
+        store,
+        team,
+        user,
+        action,
+        channel=channel,
+        location_id=location_id,
+        target=target,
+        ok=done,
+        reason="" if done else "not watched",
+    )
     if not done:
         raise _not_watched(location_id)
     new_blocks = messages.alert_after_click(

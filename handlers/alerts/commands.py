@@ -8,6 +8,7 @@ from api import AccessDenied, AltegioClient, License, NotFound
 from handlers import input
 from handlers.alerts import messages
 from handlers.alerts.messages import WatchRow
+from handlers.audit import UNWATCH, WATCH, audit
 from handlers.blocks import Message
 from handlers.config import HandlerConfig
 from handlers.credentials import acting_as
@@ -40,7 +41,7 @@ async def run(
     location_id = _one_location(sub, words)
     if sub == "watch":
         return Message(await watch(altegio, store, config, team, user, channel, location_id))
-    return Message(await unwatch(store, team, channel, location_id))
+    return Message(await unwatch(store, team, user, channel, location_id))
 
 
 def _one_location(sub: str, words: list[str]) -> int:
@@ -62,21 +63,46 @@ async def watch(
     location_id: int,
 ) -> str:
     """Subscribe the channel once the user has shown they can see the location in Altegio."""
+    refusal: UsageError | None = None
     try:
         async with acting_as(
             store, config, team, user, required=config.watch_as_member
         ) as credential:
             licence = await altegio.get_license(location_id, user_token=credential.token)
     except NotFound:
-        raise UsageError(messages.nothing_to_watch(location_id)) from None
+        refusal, reason = UsageError(messages.nothing_to_watch(location_id)), "no such location"
     except AccessDenied as error:
-        raise UsageError(messages.not_watching(location_id, describe(error))) from None
-    added = await store.add_watch(team, channel, location_id, user)
+        refusal = UsageError(messages.not_watching(location_id, describe(error)))
+        reason = "access denied"
+    else:
+        added = await store.add_watch(team, channel, location_id, user)
+        reason = "" if added else "watched already"
+    await audit(
+        store,
+        team,
+        user,
+        WATCH,
+        channel=channel,
+        location_id=location_id,
+        ok=refusal is None,
+        reason=reason,
+    )
+    if refusal is not None:
+        raise refusal
     return messages.watch_added(licence, date.today(), config.alert_days, added=added)
 
 
-async def unwatch(store: Store, team: str, channel: str, location_id: int) -> str:
+async def unwatch(store: Store, team: str, user: str, channel: str, location_id: int) -> str:
     removed = await store.remove_watch(team, channel, location_id)
+    await audit(
+        store,
+        team,
+        user,
+        UNWATCH,
+        channel=channel,
+        location_id=location_id,
+        reason="" if removed else "not watched",
+    )
     return messages.watch_removed(location_id, removed=removed)
 
 

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from api import AltegioClient
+from handlers.audit import PHOTO, audit
 from handlers.config import HandlerConfig
 from handlers.credentials import credential_for
 from handlers.errors import NotLinked, UsageError, slack_error
@@ -73,6 +74,7 @@ class ImageShares:
             target = parse_caption(str(event.get("text") or ""))
         except CaptionError as problem:
             if await _first_delivery(store, team, body, request, share):
+                await _refused(store, team, share, files, "caption not usable")
                 await reply(client, share, messages.usage_reply(str(problem)))
             return
         if target is None:
@@ -83,6 +85,7 @@ class ImageShares:
         try:
             await credential_for(store, config, team, user, required=True)
         except NotLinked:
+            await _refused(store, team, share, files, "sharer not linked")
             text, prompt = messages.login_prompt([file_name(f) for f in files])
             await whisper(client, share, text, prompt)
             return
@@ -143,6 +146,23 @@ class ImageShares:
             await respond(text=text, blocks=note, replace_original=True)
         except Exception:  # cosmetic: the new outcome is in the thread already
             log.warning("could not update the message with the Try again button")
+
+
+async def _refused(
+    store: Store, team: str, share: Share, files: list[dict[str, Any]], reason: str
+) -> None:
+    """Photos turned away before any upload: one audit row each."""
+    for file in files[:MAX_FILES_PER_SHARE]:
+        await audit(
+            store,
+            team,
+            share.user_id,
+            PHOTO,
+            channel=share.channel_id,
+            file_id=str(file.get("id")),
+            ok=False,
+            reason=reason,
+        )
 
 
 async def _first_delivery(

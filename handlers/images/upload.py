@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from api import AltegioClient, AltegioError, ImageUpload, NotFound
 from handlers import blocks
+from handlers.audit import PHOTO, audit
 from handlers.blocks import Message
 from handlers.config import HandlerConfig
 from handlers.credentials import acting_as
@@ -100,9 +101,12 @@ async def upload_file(
             return Result.SKIPPED
         result = await _transfer(up, share, target, file, name, kind, url, owner)
     except _Refused as refused:
+        await _audit(up, share, target, file, ok=False, reason=str(refused))
         retry = _retry_request(share, target, file) if refused.retryable else None
         await reply(up.client, share, messages.failed(name, target, str(refused), retry))
         return Result.FAILED
+    group = result.image_group.id if result.image_group else None
+    await _audit(up, share, target, file, ok=True, reason=f"image group {group}")
     await reply(
         up.client,
         share,
@@ -111,6 +115,23 @@ async def upload_file(
         ),
     )
     return Result.UPLOADED
+
+
+async def _audit(
+    up: Uploader, share: Share, target: Target, file: Mapping[str, Any], *, ok: bool, reason: str
+) -> None:
+    await audit(
+        up.store,
+        up.team,
+        share.user_id,
+        PHOTO,
+        channel=share.channel_id,
+        location_id=target.location_id,
+        target=f"{target.entity} {target.entity_id}",
+        file_id=str(file.get("id") or ""),
+        ok=ok,
+        reason=reason,
+    )
 
 
 async def _check(up: Uploader, file: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, str]:
