@@ -85,8 +85,8 @@ async def prune_once(
         "deliveries": lambda **kw: store.prune_deliveries(now - retention.deliveries, **kw),
         "files": lambda **kw: store.prune_files(now - retention.files, **kw),
         "alerts": lambda **kw: store.prune_alerts(now - retention.alerts, **kw),
-        "audit": lambda **kw: store.prune_audit(now - retention.audit, **kw),
         "leases": lambda **kw: store.prune_leases(now - LEASE_GRACE, **kw),
+        "audit": lambda **kw: store.prune_audit(now - retention.audit, **kw),
     }
     pruned: dict[str, int] = {}
     try:

@@ -1,7 +1,9 @@
 """The audit trail: one call per action with an effect, at the place the outcome is known.
 
 Recording never stands in the way of the action: a store that cannot write the row is logged
-and the person still gets their answer.
+and the person still gets their answer. Installing and uninstalling the app are recorded the same
+way, by whatever handles them: `await audit(store, team, user, INSTALL)` (user: who installed, or
+"" when Slack does not say).
 """
 
 from __future__ import annotations
