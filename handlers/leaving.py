@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from handlers.audit import UNINSTALL, audit
 from handlers.registry import Listeners
 from handlers.store import Store
 
@@ -36,6 +37,8 @@ async def _forget_workspace(store: Store, team: str, why: str) -> None:
     if not team:
         return
     deleted = await store.forget_workspace(team)
+    if any(deleted.values()):  # Slack's repeats find nothing left: recorded once
+        await audit(store, team, "", UNINSTALL, reason=why)
     log.info(
         "workspace %s: %s; deleted %s",
         team,

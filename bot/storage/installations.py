@@ -29,6 +29,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from handlers.audit import INSTALL, audit
 from handlers.tenancy import workspace_key
 
 from .crypto import InvalidToken
@@ -58,6 +59,10 @@ class SqlInstallationStore(AsyncInstallationStore):
         if not installation.bot_token:
             raise BoltError("the installation has no bot token")
         await self._save(installation.to_bot(), installer=installation.user_id or "")
+        team = workspace_key(
+            installation.enterprise_id, installation.team_id, installation.is_enterprise_install
+        )
+        await audit(self._store, team, installation.user_id or "", INSTALL)
 
     async def async_save_bot(self, bot: Bot) -> None:
         await self._save(bot, installer=None)

@@ -262,6 +262,11 @@ async def test_uninstalling_deletes_that_workspace_only_in_every_process(
     assert bot.call(store.get_account("T0TWO", two.user)) is not None
     assert len(bot.call(store.list_watches("T0TWO"))) == 1
     assert bot.call(SqlInstallationStore(store).bot_for("T0TWO")) is not None
+    # The audit trail outlives the workspace: its install, then one uninstall.
+    gone = [(e.action, e.ok) for e in bot.call(store.list_audit(team_id="T0ONE"))]
+    assert gone[0] == ("install", True) and gone[-1] == ("uninstall", True)
+    assert [a for a, _ in gone].count("uninstall") == 1
+    assert "uninstall" not in {e.action for e in bot.call(store.list_audit(team_id="T0TWO"))}
 
     # Whichever process gets the next request from the gone workspace says it is not installed.
     async with SlackSender(other_process.url) as elsewhere:
