@@ -26,6 +26,7 @@ from bot.settings import Settings, handler_config
 from bot.slack_client import web_client
 from handlers.account.messages import LOGIN_CALLBACK
 from handlers.config import HandlerConfig
+from handlers.people import People
 from handlers.store import Store
 from handlers.tenancy import workspace_key
 
@@ -107,6 +108,7 @@ class Inject(AsyncMiddleware):
         self._config = config
         self._http = http
         self._respond = respond or PooledRespond
+        self._people = People()
 
     async def async_process(
         self,
@@ -119,6 +121,7 @@ class Inject(AsyncMiddleware):
         context["altegio"] = self._altegio
         context["store"] = self._store
         context["config"] = self._config
+        context["people"] = self._people
         # The installing workspace: its team id, or an org-wide install's enterprise id.
         context["team"] = workspace_key(
             context.enterprise_id, context.team_id, context.is_enterprise_install

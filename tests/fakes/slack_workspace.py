@@ -87,6 +87,7 @@ class SlackWorkspace:
         self.reactions: list[dict[str, str]] = []
         self.channels: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self._home_teams: dict[str, str] = {}  # users from another workspace (Slack Connect)
         self.files: dict[str, FakeFile] = {}
         self._used_triggers: set[str] = set()
 
@@ -123,17 +124,31 @@ class SlackWorkspace:
         email: str | None = None,
         tz: str = "Europe/London",
         is_admin: bool = False,
+        locale: str = "en-US",
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
+        team_id: str | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
+        """`is_restricted`/`is_ultra_restricted`: a guest. `team_id`: someone from that other
+        workspace (Slack Connect), answered as such whoever asks; otherwise users.info names the
+        asking bot's workspace."""
         real = real_name or name.title()
+        if team_id is not None:
+            self._home_teams[user_id] = team_id
+        else:
+            self._home_teams.pop(user_id, None)
         user = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": team_id or self.team_id,
             "name": name,
             "real_name": real,
             "deleted": False,
             "is_bot": False,
             "is_admin": is_admin,
+            "is_restricted": is_restricted,
+            "is_ultra_restricted": is_ultra_restricted,
+            "locale": locale,
             "tz": tz,
             "tz_offset": 0,
             "profile": {
@@ -463,7 +478,9 @@ class SlackWorkspace:
         if not user_id:
             return {"ok": False, "error": "user_not_found"}
         user = self.users.get(user_id) or self.add_user(user_id, f"user-{user_id.lower()}")
-        user = {**user, "team_id": self._team}
+        user = {**user, "team_id": self._home_teams.get(user_id, self._team)}
+        if args.get("include_locale") not in (True, "true", "1", 1):
+            user.pop("locale", None)  # Slack sends it only when asked
         return {"ok": True, "user": user}
 
     def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
