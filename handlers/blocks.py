@@ -1,7 +1,19 @@
-"""Block Kit pieces shared by several features. Pure functions: data in, blocks out."""
+"""Block Kit pieces shared by several features. Pure functions: data in, blocks out.
+
+Two rules hold for everything the bot posts, whatever the input:
+
+- Text that comes from a person or from Altegio is passed through `escape` once, where a
+  builder puts it into mrkdwn: it shows as the characters typed, never as a mention, link or
+  formatting. Text that arrives from Slack (command text, captions) is Slack-encoded (`&lt;`
+  for `<`); `input.from_slack` decodes it once where it comes in, so nothing is escaped twice.
+- Every piece keeps Slack's Block Kit limits (`LIMITS`): the builders here clip text (with an
+  ellipsis) and `cap` long lists of blocks, so a 3,000-character reason from Altegio or a list
+  of 500 ids still gives a message Slack accepts.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 Block = dict[str, Any]
@@ -16,20 +28,110 @@ class Message(NamedTuple):
 
 LOGIN_ACTION = "altegio_login"
 
+# Slack's Block Kit limits (https://docs.slack.dev/reference/block-kit/), in characters or items.
+MESSAGE_BLOCKS = 50  # blocks in a message
+VIEW_BLOCKS = 100  # blocks in a modal or the Home tab
+TEXT = 3000  # a message's top-level text: Slack takes 40,000, but notifications want it short
+SECTION_TEXT = 3000
+FIELDS = 10  # fields in a section
+FIELD_TEXT = 2000
+CONTEXT_ELEMENTS = 10
+CONTEXT_TEXT = 3000
+HEADER_TEXT = 150
+ACTIONS_ELEMENTS = 25
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+OPTION_TEXT = 75
+VIEW_TITLE = 24  # a modal's title, submit and close labels
+ELLIPSIS = "…"
+
+_WORD_JOINER = "\u2060"
+# mrkdwn's formatting characters: *bold*, _italic_, ~strike~, `code`.
+_FORMATTING = re.compile(r"([*_~`])")
+_QUOTE_MARK = re.compile(r"(^|\n)&gt;")  # ">" opening a line starts a block quote
+
+
+def escape(text: str) -> str:
+    """Text from a person or from Altegio, safe to put into mrkdwn: shown as typed.
+
+    `&`, `<` and `>` become entities, so `<!channel>` or `<https://x|y>` is never a mention or
+    a link. mrkdwn has no escape for `*`, `_`, `~` and backticks, so each gets an invisible
+    word joiner on both sides: no longer at a word's edge, it formats nothing and still shows.
+    Call it exactly once per piece of text (a second call would show `&amp;lt;`).
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _FORMATTING.sub(_WORD_JOINER + r"\1" + _WORD_JOINER, text)
+    return _QUOTE_MARK.sub(r"\1" + _WORD_JOINER + "&gt;", text)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending in an ellipsis when cut.
+
+    The cut never splits an entity (`&amp;`) or Slack markup (`<#C123>`, `<!date…>`): what is
+    cut away is whole, so the rest stays valid mrkdwn.
+    """
+    if len(text) <= limit:
+        return text
+    kept = text[: max(limit - len(ELLIPSIS), 0)]
+    amp = kept.rfind("&")
+    if amp >= 0 and ";" not in kept[amp:] and len(kept) - amp < len("&amp;"):  # inside "&amp;"
+        kept = kept[:amp]
+    opened, closed = kept.rfind("<"), kept.rfind(">")
+    if opened > closed:  # inside "<…>"
+        kept = kept[:opened]
+    return kept.rstrip(_WORD_JOINER) + ELLIPSIS
+
+
+def more_note(count: int, what: str = "more") -> Block:
+    """The line that stands for what did not fit: "…and 40 more."."""
+    return context(f"{ELLIPSIS}and {count} {what}.")
+
+
+def cap(blocks: list[Block], limit: int = MESSAGE_BLOCKS) -> list[Block]:
+    """At most `limit` blocks; when more were built, the last says how many were left out."""
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: limit - 1]
+    return [*kept, more_note(len(blocks) - len(kept), "more not shown")]
+
+
+def message(text: str, blocks: list[Block] | None = None) -> Message:
+    """A reply within Slack's limits: short top-level text, at most 50 blocks."""
+    return Message(clip(text, TEXT), cap(blocks) if blocks is not None else None)
+
 
 def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}}
 
 
 def context(*texts: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
+    shown = list(texts[:CONTEXT_ELEMENTS])
+    if len(texts) > CONTEXT_ELEMENTS:  # the last element says how many were left out
+        shown[-1] = f"{ELLIPSIS}and {len(texts) - CONTEXT_ELEMENTS + 1} more"
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": clip(t, CONTEXT_TEXT)} for t in shown],
+    }
 
 
 def fields(pairs: list[tuple[str, str]]) -> Block:
     return {
         "type": "section",
-        "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{value}"} for label, value in pairs],
+        "fields": [
+            {"type": "mrkdwn", "text": clip(f"*{label}*\n{value}", FIELD_TEXT)}
+            for label, value in pairs[:FIELDS]
+        ],
     }
+
+
+def header(text: str) -> Block:
+    """A header: plain text, never parsed for mentions or formatting."""
+    return {"type": "header", "text": plain_text(text, HEADER_TEXT)}
+
+
+def plain_text(text: str, limit: int) -> dict[str, Any]:
+    """A plain_text object: shown exactly as given (only `:emoji:` codes are drawn)."""
+    return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": True}
 
 
 def divider() -> Block:
@@ -39,18 +141,18 @@ def divider() -> Block:
 def button(text: str, action_id: str, value: str = "", style: str | None = None) -> Block:
     element: Block = {
         "type": "button",
-        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "text": plain_text(text, BUTTON_TEXT),
         "action_id": action_id,
     }
     if value:
-        element["value"] = value
+        element["value"] = value[:BUTTON_VALUE]
     if style:
         element["style"] = style
     return element
 
 
 def actions(*elements: Block, block_id: str | None = None) -> Block:
-    block: Block = {"type": "actions", "elements": list(elements)}
+    block: Block = {"type": "actions", "elements": list(elements[:ACTIONS_ELEMENTS])}
     if block_id:
         block["block_id"] = block_id
     return block
@@ -59,8 +161,3 @@ def actions(*elements: Block, block_id: str | None = None) -> Block:
 def login_prompt(text: str) -> list[Block]:
     """A sentence and a button that opens the Altegio login modal."""
     return [section(text), actions(button("Link Altegio account", LOGIN_ACTION, style="primary"))]
-
-
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -30,6 +30,8 @@ from handlers.store import StoreUnavailable
 
 log = logging.getLogger("altegio.handlers")
 
+REASON = 500  # characters of Altegio's own words shown in a reply; its message may be any length
+
 
 class UsageError(Exception):
     """The user typed something the bot cannot act on; the message says how to fix it."""
@@ -117,7 +119,7 @@ def _about(seconds: int) -> str:
 
 def _reason(error: AltegioError) -> str:
     message = (error.message or "").strip().rstrip(".")
-    return blocks.escape(message) + "." if message else "no reason given."
+    return blocks.escape(blocks.clip(message, REASON)) + "." if message else "no reason given."
 
 
 def needs_login_button(error: BaseException) -> bool:

@@ -3,6 +3,10 @@ how user text is quoted back inside a reply."""
 
 from __future__ import annotations
 
+import re
+
+from handlers.blocks import clip, escape
+
 HELP_WORDS = frozenset({"", "help", "-h", "--help", "?"})
 MAX_ID_DIGITS = 12
 
@@ -21,6 +25,19 @@ def location_id(word: str) -> int | None:
     return int(cleaned) or None
 
 
+_SLACK_ENTITY = re.compile(r"&(amp|lt|gt);")
+_DECODED = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def from_slack(text: str) -> str:
+    """Text as the person typed it, from Slack's encoding of it (command text, a caption).
+
+    Slack sends a typed `<` as `&lt;` (and `&`, `>` likewise). Decoded once here, on the way
+    in, so that `blocks.escape` on the way out shows exactly what was typed, never `&amp;lt;`.
+    """
+    return _SLACK_ENTITY.sub(lambda m: _DECODED[m.group(1)], text)
+
+
 def quote(text: str) -> str:
-    """User text shown back inside `code`: no backticks to break out of it, and short."""
-    return text.replace("`", "'")[:40]
+    """User text shown back inside `code`, escaped: no backticks to break out of it, short."""
+    return escape(clip(text.replace("`", "'"), 40))

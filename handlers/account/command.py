@@ -27,7 +27,7 @@ async def altegio_command(
     user: str,
 ) -> None:
     await ack()
-    words = (command.get("text") or "").split()
+    words = input.from_slack(command.get("text") or "").split()
     sub = words[0].lower() if words else ""
     if sub in input.HELP_WORDS:
         await respond(text=messages.USAGE, response_type="ephemeral")

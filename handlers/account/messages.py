@@ -33,7 +33,7 @@ USAGE = (
 
 
 def unknown_subcommand(word: str) -> str:
-    shown = blocks.escape(quote(word))
+    shown = quote(word)
     return f"`/altegio` has no `{shown}` command.\n\n{USAGE}"
 
 

@@ -95,7 +95,7 @@ def alert_text(licence: License, kind: str, today: date) -> str:
     """The plain-text fallback (notifications, screen readers)."""
     if kind == RENEWAL:
         return f"Location {licence.location_id}: Altegio says the licence must be renewed."
-    plan = licence.plan or "unnamed plan"
+    plan = blocks.escape(licence.plan or "unnamed plan")
     state = "not active" if not licence.active else days_phrase(licence.days_left(today))
     return (
         f"Location {licence.location_id}: Altegio licence ({plan}) {state}, "

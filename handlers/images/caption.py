@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from handlers.input import quote
+
 Entity = Literal["master", "service"]
 
 ENTITY_WORDS: dict[str, Entity] = {
@@ -35,6 +37,7 @@ ENTITY_WORDS: dict[str, Entity] = {
 }
 LOCATION_WORDS = frozenset({"location", "company"})
 MAX_ID_DIGITS = 12
+LISTED_IDS = 5  # ids named back in a complaint about too many
 
 # A keyword as a whole word; `_` may precede it (Slack's italics) but letters and digits not.
 _KEYWORD = re.compile(
@@ -146,28 +149,26 @@ def _one_id(mentions: list[_Mention], what: str) -> int:
     for mention in mentions:
         if not mention.raw:
             raise CaptionError(
-                f"`{_quote(mention.word)}` needs an id after it, like `{_quote(mention.word)} 17`."
+                f"`{quote(mention.word)}` needs an id after it, like `{quote(mention.word)} 17`."
             )
         value = mention.raw
         if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID_DIGITS:
             raise CaptionError(
-                f"`{_quote(value)}` is not a {what} id: ids are whole numbers, like `17`."
+                f"`{quote(value)}` is not a {what} id: ids are whole numbers, like `17`."
             )
         if int(value) == 0:
             raise CaptionError(f"`{value}` is not a {what} id: ids start at 1.")
         if int(value) not in ids:
             ids.append(int(value))
     if len(ids) > 1:
+        listed = ", ".join(map(str, ids[:LISTED_IDS]))
+        if len(ids) > LISTED_IDS:  # a caption may name thousands
+            listed += f" and {len(ids) - LISTED_IDS} more"
         raise CaptionError(
-            f"The caption names {len(ids)} different {what} ids "
-            f"({', '.join(map(str, ids))}); name one."
+            f"The caption names {len(ids)} different {what} ids ({listed}); name one."
         )
     return ids[0]
 
 
 def _example(entity: Entity, entity_id: int) -> str:
     return f"{entity} {entity_id} location 4523464"
-
-
-def _quote(text: str) -> str:
-    return text.replace("`", "'")[:40]

@@ -34,7 +34,7 @@ UPLOADER_NOT_LINKED = (
 
 
 def files_info_failed(error: str | None) -> str:
-    return f"Slack would not describe the file ({error})."
+    return f"Slack would not describe the file ({blocks.escape(blocks.clip(error or '', 60))})."
 
 
 def not_jpeg_or_png(kind_name: str) -> str:
@@ -140,7 +140,7 @@ def _names(names: list[str]) -> str:
 
 
 def _safe(name: str) -> str:
-    return blocks.escape(name.replace("`", "'"))[:80] or "the file"
+    return blocks.escape(blocks.clip(name.replace("`", "'"), 80)) or "the file"
 
 
 @dataclass(frozen=True)

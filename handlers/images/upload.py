@@ -31,7 +31,14 @@ from handlers.audit import PHOTO, audit
 from handlers.blocks import Message
 from handlers.config import HandlerConfig
 from handlers.credentials import acting_as
-from handlers.errors import NotLinked, SessionEnded, describe, reply_blocks, slack_error
+from handlers.errors import (
+    REASON,
+    NotLinked,
+    SessionEnded,
+    describe,
+    reply_blocks,
+    slack_error,
+)
 from handlers.images import messages
 from handlers.images.caption import Target
 from handlers.images.download import (
@@ -256,7 +263,7 @@ def altegio_reason(error: AltegioError, target: Target) -> str:
         said = (error.message or "").strip().rstrip(".")
         where = f"{target.label} at location {target.location_id}"
         return f"Altegio could not find {where}" + (
-            f" (it said: {blocks.escape(said)})." if said else "."
+            f" (it said: {blocks.escape(blocks.clip(said, REASON))})." if said else "."
         )
     return describe(error)
 

@@ -45,7 +45,7 @@ async def license_command(
     channel_id: str | None,
 ) -> None:
     await ack()
-    text = command.get("text") or ""
+    text = input.from_slack(command.get("text") or "")
     if input.asks_for_help(text):
         await respond(text=messages.USAGE, response_type="ephemeral")
         return

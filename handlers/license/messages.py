@@ -102,7 +102,8 @@ def fallback_text(results: list[License | tuple[int, str]]) -> str:
     for r in results:
         if isinstance(r, License):
             parts.append(
-                f"Location {r.location_id}: {r.plan}, deactivates {fmt_date(r.deactivation_date)}"
+                f"Location {r.location_id}: {blocks.escape(r.plan or 'Unnamed plan')}, "
+                f"deactivates {fmt_date(r.deactivation_date)}"
             )
         else:
             parts.append(f"Location {r[0]}: {r[1]}")

@@ -17,7 +17,7 @@ async def phone_command(
     ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, altegio: AltegioClient
 ) -> None:
     await ack()
-    text = (command.get("text") or "").strip()
+    text = input.from_slack(command.get("text") or "").strip()
     if text.lower() in input.HELP_WORDS:
         await respond(text=messages.USAGE, response_type="ephemeral")
         return

@@ -14,7 +14,7 @@ USAGE = (
 
 
 def not_a_number(text: str) -> str:
-    shown = blocks.escape(quote(text))
+    shown = quote(text)
     return f"`{shown}` doesn't look like a phone number.\n\n{USAGE}"
 
 

@@ -28,4 +28,13 @@ def test_what_is_not_a_location_id(word: str) -> None:
 
 
 def test_quote_drops_backticks_and_keeps_it_short() -> None:
-    assert input.quote("`" + "x" * 60) == "'" + "x" * 39
+    assert input.quote("`" + "x" * 60) == "'" + "x" * 38 + "…"
+
+
+def test_quote_escapes_what_it_quotes() -> None:
+    assert input.quote("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
+
+
+def test_slack_text_is_decoded_once() -> None:
+    # Typed "<b> &lt;" arrives as "&lt;b&gt; &amp;lt;"; a markup-looking "<!here>" stays as is.
+    assert input.from_slack("&lt;b&gt; &amp;lt; <!here>") == "<b> &lt; <!here>"

@@ -96,7 +96,7 @@ def test_missing_location_names_an_example_to_copy() -> None:
 def test_a_long_bad_value_is_shortened_in_the_reply() -> None:
     with pytest.raises(CaptionError) as error:
         parse_caption("master " + "x" * 100 + " location 1")
-    assert "x" * 40 in str(error.value) and "x" * 41 not in str(error.value)
+    assert "x" * 39 + "…" in str(error.value) and "x" * 40 not in str(error.value)
 
 
 def test_target_label() -> None:
