@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from tests.fakes.base import FakeServer
+from tests.fakes.block_limits import message_problems, view_problems
 from tests.fakes.faults import JUNK_BODIES, Rule, matcher
 from tests.fakes.records import Journal, RecordedRequest, record_of
 from tests.fakes.slack_workspace import BOT_TOKEN, TEAM_ID, SlackWorkspace
@@ -74,6 +75,8 @@ class FakeSlack(SlackWorkspace, FakeServer):
     ) -> None:
         self._calls: Journal[SlackCall] = Journal()
         self._posts: Journal[ResponsePost] = Journal()
+        # Posts to a response_url refused for breaking Block Kit's limits (never shown).
+        self.refused_responses: list[ResponsePost] = []
         # Where the consent page sends the installer back (the app's Redirect URL).
         self.oauth_redirect_url: str | None = None
         SlackWorkspace.__init__(self, bot_token, team_id)
@@ -96,6 +99,7 @@ class FakeSlack(SlackWorkspace, FakeServer):
         self.oauth_redirect_url = None
         self._calls.clear()
         self._posts.clear()
+        self.refused_responses.clear()
         self._reset_data()
 
     def reset_calls(self) -> None:
@@ -103,6 +107,7 @@ class FakeSlack(SlackWorkspace, FakeServer):
         self.reset_requests()
         self._calls.clear()
         self._posts.clear()
+        self.refused_responses.clear()
 
     def response_url(self) -> str:
         """A fresh response_url; what is posted to it is kept for `wait_for_response`."""
@@ -272,6 +277,9 @@ class FakeSlack(SlackWorkspace, FakeServer):
         if token not in self.valid_tokens:
             error = "token_revoked" if token in self.identities else "invalid_auth"
             return web.json_response({"ok": False, "error": error})
+        refusal = limits_refusal(method, _call_args(record))
+        if refusal is not None:
+            return web.json_response(refusal)
         self.current = self.identity(token)
         try:
             return web.json_response(handler(_call_args(record)))
@@ -305,6 +313,13 @@ class FakeSlack(SlackWorkspace, FakeServer):
     async def _response_url(self, request: web.Request) -> web.Response:
         record = record_of(request)
         url = f"{self.url}/response/{request.match_info['id']}"
+        body = record.json if isinstance(record.json, dict) else {}
+        problems = message_problems(body)
+        if problems:
+            # Like Slack's response_url: HTTP 400 with the error code as plain text, and nothing
+            # shown to anyone.
+            self.refused_responses.append(ResponsePost(url=url, body=record.json, record=record))
+            return web.Response(status=400, text=_refusal_code(problems))
         self._posts.append(ResponsePost(url=url, body=record.json, record=record))
         return web.json_response({"ok": True})
 
@@ -330,6 +345,31 @@ class FakeSlack(SlackWorkspace, FakeServer):
         if fake_file is None:
             return web.Response(status=404, text="not found")
         return web.Response(body=fake_file.content, content_type=fake_file.mimetype)
+
+
+MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
+VIEW_METHODS = frozenset({"views.open", "views.update", "views.push", "views.publish"})
+
+
+def limits_refusal(method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+    """Slack's answer to a message or view that breaks Block Kit's limits; None if it keeps them.
+
+    Like Slack: `invalid_blocks` (or `msg_too_long` for the text) for a message,
+    `invalid_arguments` for a view, with the reasons in `errors`.
+    """
+    if method in MESSAGE_METHODS:
+        problems = message_problems(args)
+        if problems:
+            return {"ok": False, "error": _refusal_code(problems), "errors": problems}
+    elif method in VIEW_METHODS and "view" in args:
+        problems = view_problems(args["view"])
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "errors": problems}
+    return None
+
+
+def _refusal_code(problems: list[str]) -> str:
+    return "msg_too_long" if all(p.startswith("text:") for p in problems) else "invalid_blocks"
 
 
 def _client_credentials(record: RecordedRequest) -> tuple[str, str]:
