@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import uuid
 
 import pytest
@@ -167,6 +169,30 @@ async def test_upload(fake_altegio, altegio, entity, key):
     assert stored.content == b"\xff\xd8jpeg" and stored.filename == "p.jpg"
     assert upload.image_binded and upload.image_group.id == stored.group_id
     assert set(upload.image_group.images) == {"basic", "thumbnail"}
+
+
+async def test_an_uploaded_image_is_let_go_when_the_upload_is_over(fake_altegio, altegio):
+    """Nothing left behind holds the photo: httpx ties each response to its stream in a
+    reference cycle, freed only by the garbage collector's next full pass, and a photo held by
+    one lived on long after its slot was free (200 shares at once peaked at over 1 GB)."""
+    user = fake_altegio.add_user()
+    content = b"\xff\xd8\xff" + bytes(1024 * 1024)
+    before = sys.getrefcount(content)
+    gc.disable()  # what happens between full passes
+    try:
+        await altegio.upload_image(
+            "master",
+            company_id=4523464,
+            entity_id=17,
+            content=content,
+            filename="p.jpg",
+            content_type="image/jpeg",
+            user_token=user.user_token,
+        )
+        assert sys.getrefcount(content) == before
+    finally:
+        gc.enable()
+    assert fake_altegio.uploads[0].content == content
 
 
 async def test_upload_is_sent_once_when_altegio_fails(fake_altegio, altegio):
