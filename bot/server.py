@@ -141,7 +141,8 @@ def uvicorn_config(
 ) -> uvicorn.Config:
     """How the bot is served; the bench serves its bare-Bolt baseline the same way.
 
-    Beyond `max_concurrent_requests` connections and requests at once, uvicorn answers 503.
+    `max_concurrent_requests` connections (idle keep-alive ones included) are served at once;
+    a request on one more gets 503 from uvicorn.
     X-Forwarded-For and -Proto are believed only from `forwarded_allow_ips` (the operator's
     proxies); from anyone else they could put any address in the log.
     """
@@ -155,7 +156,11 @@ def uvicorn_config(
         access_log=False,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
-        limit_concurrency=max_concurrent_requests,
+        # uvicorn refuses a request when the open connections, its own counted, reach
+        # limit_concurrency (or the other requests in progress do): a limit of N serves only
+        # N - 1 connections at once, so N simultaneous shares had some refused. One more makes
+        # the cap what the setting says: N at once, the next one 503.
+        limit_concurrency=max_concurrent_requests + 1 if max_concurrent_requests else None,
     )
 
 

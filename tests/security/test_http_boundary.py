@@ -10,7 +10,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import httpx
 import pytest
@@ -163,6 +163,50 @@ def test_a_client_trickling_its_body_is_cut_off(
     assert "cut off a request whose body took over 1 s" in bot_log.getvalue()
     _clean(bot_log.getvalue())
     _still_serving(bot, fake_slack)
+
+
+@contextmanager
+def holding(bot: BotServer) -> Iterator[socket.socket]:
+    """A signed request the bot is serving: it has started reading the body (uvicorn said
+    "100 Continue", which it does only once the app asks for the body), which never comes."""
+    body, headers = slash_command("/license", "4523464")
+    sock = socket.create_connection(("127.0.0.1", bot.port), timeout=30)
+    try:
+        sock.sendall(_head(bot, body, headers | {"Expect": "100-continue"}))
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)
+            assert chunk, answer
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 100"), answer
+        yield sock
+    finally:
+        sock.close()
+
+
+def test_a_request_beyond_the_cap_is_503_at_once_and_served_again_once_one_ends(
+    make_bot: MakeBot, fake_slack: FakeSlack
+) -> None:
+    bot = make_bot(max_concurrent_requests=3, request_body_timeout=60)
+    body, headers = slash_command("/phone", "+44 20 7946 0958", response_url="http://127.0.0.1:9/x")
+    with ExitStack() as held:
+        # Exactly the cap: all three are served (each is reading its body).
+        socks = [held.enter_context(holding(bot)) for _ in range(3)]
+        # One more is refused without waiting for any of them: they hold on for 60 s, the
+        # client waits 10.
+        with httpx.Client(timeout=10) as http:
+            assert http.post(bot.url, content=body, headers=headers).status_code == 503
+        socks[0].close()  # one ends: the bot serves again, up to the cap
+        url = fake_slack.response_url()
+        body, headers = slash_command("/phone", "+44 20 7946 0958", response_url=url)
+        with httpx.Client(timeout=10) as http:
+            deadline = time.monotonic() + 20  # until the bot has seen the connection go
+            while (status := http.post(bot.url, content=body, headers=headers).status_code) == 503:
+                assert time.monotonic() < deadline, "still refused after one request ended"
+                time.sleep(0.05)
+        assert status == 200
+        (reply,) = fake_slack.wait_for_response_sync(url, timeout=10)
+        assert "+442079460958" in json.dumps(reply)
 
 
 # ------------------------------------------------------------------------ proxies
