@@ -24,6 +24,7 @@ from bot.install_pages import NOT_INSTALLED
 from bot.sandbox.marking import mark_client, mark_message
 from bot.settings import Settings, handler_config
 from bot.slack_client import web_client
+from handlers.account.membership import Memberships
 from handlers.account.messages import LOGIN_CALLBACK
 from handlers.config import HandlerConfig
 from handlers.people import People
@@ -109,6 +110,7 @@ class Inject(AsyncMiddleware):
         self._http = http
         self._respond = respond or PooledRespond
         self._people = People()
+        self._memberships = Memberships()
 
     async def async_process(
         self,
@@ -122,6 +124,7 @@ class Inject(AsyncMiddleware):
         context["store"] = self._store
         context["config"] = self._config
         context["people"] = self._people
+        context["memberships"] = self._memberships
         # The installing workspace: its team id, or an org-wide install's enterprise id.
         context["team"] = workspace_key(
             context.enterprise_id, context.team_id, context.is_enterprise_install

@@ -51,6 +51,11 @@ BOT_SCOPES = (
     "channels:history",
     "groups:history",
     "reactions:write",
+    # App Home lists only the watches of conversations the viewer is in (users.conversations).
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "mpim:read",
 )
 _HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 

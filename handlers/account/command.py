@@ -11,6 +11,7 @@ from handlers import input
 from handlers.account import messages
 from handlers.account.home import refresh_home
 from handlers.account.login import open_login_modal
+from handlers.account.membership import Memberships
 from handlers.audit import UNLINK, audit
 from handlers.config import HandlerConfig
 from handlers.store import LinkedAccount, Store
@@ -25,6 +26,7 @@ async def altegio_command(
     config: HandlerConfig,
     team: str,
     user: str,
+    memberships: Memberships,
 ) -> None:
     await ack()
     words = input.from_slack(command.get("text") or "").split()
@@ -52,7 +54,7 @@ async def altegio_command(
         text = messages.logged_out(account) if forgotten else messages.NOT_LINKED_LOGOUT
         await respond(text=text, response_type="ephemeral")
         if forgotten:
-            await refresh_home(store, config, team, user, client)
+            await refresh_home(store, config, team, user, client, memberships)
     else:
         await respond(text=messages.unknown_subcommand(words[0]), response_type="ephemeral")
 
@@ -66,6 +68,7 @@ async def logout_button(
     config: HandlerConfig,
     team: str,
     user: str,
+    memberships: Memberships,
 ) -> None:
     """Log out from App Home or from a whoami reply."""
     await ack()
@@ -73,7 +76,7 @@ async def logout_button(
     if body.get("response_url"):
         text = messages.logged_out(account) if forgotten else messages.NOT_LINKED_LOGOUT
         await respond(text=text, response_type="ephemeral", replace_original=True)
-    await refresh_home(store, config, team, user, client)
+    await refresh_home(store, config, team, user, client, memberships)
 
 
 async def forget(store: Store, team: str, user: str) -> tuple[bool, LinkedAccount | None]:

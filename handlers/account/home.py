@@ -1,7 +1,8 @@
-"""App Home: the user's link to Altegio and the licences channels watch.
+"""App Home: the user's link to Altegio and the licences their channels watch.
 
-Built from the store alone: opening the tab never waits on Altegio, and never fails because
-Altegio is down.
+Built from the store and Slack's word on the viewer's channels: opening the tab never waits on
+Altegio, and never fails because Altegio is down. Only watches of conversations the viewer is
+in are listed; when Slack will not say which those are, none are.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.account import messages
+from handlers.account.membership import Memberships
 from handlers.config import HandlerConfig
 from handlers.errors import describe
 from handlers.store import LinkedAccount, Store, StoreUnavailable, Watch
@@ -27,14 +29,20 @@ async def home_opened(
     config: HandlerConfig,
     team: str,
     user: str,
+    memberships: Memberships,
 ) -> None:
     if event.get("tab") != "home":  # the Messages tab sends the same event
         return
-    await publish_home(store, config, team, user, client)
+    await publish_home(store, config, team, user, client, memberships)
 
 
 async def publish_home(
-    store: Store, config: HandlerConfig, team: str, user: str, client: AsyncWebClient
+    store: Store,
+    config: HandlerConfig,
+    team: str,
+    user: str,
+    client: AsyncWebClient,
+    memberships: Memberships,
 ) -> None:
     account: LinkedAccount | None = None
     watches: list[Watch] = []
@@ -46,21 +54,28 @@ async def publish_home(
         # An empty tab would read as "not linked"; say what is wrong instead.
         log.warning("App Home without the store: %s", error)
         problem = describe(error)
+    visible = await memberships.conversations(client, team, user) if watches else frozenset()
     view = messages.home_view(
         account,
-        watches,
+        [w for w in watches if w.channel_id in visible] if visible is not None else [],
         now=datetime.now(UTC),
         service_account=bool(config.service_user_token),
         problem=problem,
+        channels_unknown=visible is None,
     )
     await client.views_publish(user_id=user, view=view)
 
 
 async def refresh_home(
-    store: Store, config: HandlerConfig, team: str, user: str, client: AsyncWebClient
+    store: Store,
+    config: HandlerConfig,
+    team: str,
+    user: str,
+    client: AsyncWebClient,
+    memberships: Memberships,
 ) -> None:
     """Republish the tab after the link changed; the user already has their answer."""
     try:
-        await publish_home(store, config, team, user, client)
+        await publish_home(store, config, team, user, client, memberships)
     except Exception as error:
         log.warning("could not refresh App Home: %s", type(error).__name__)

@@ -23,6 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from api import AltegioClient, AltegioError, InvalidCredentials
 from handlers.account import messages
 from handlers.account.home import refresh_home
+from handlers.account.membership import Memberships
 from handlers.audit import LINK, audit
 from handlers.config import HandlerConfig
 from handlers.errors import UsageError, slack_error
@@ -101,6 +102,7 @@ async def login_submission(
     config: HandlerConfig,
     team: str,
     user: str,
+    memberships: Memberships,
 ) -> None:
     started = time.monotonic()
     values = view.get("state", {}).get("values", {})
@@ -122,7 +124,7 @@ async def login_submission(
     await audit(store, team, user, LINK, target=f"altegio user {account.altegio_user_id}")
     response_url, replace = read_metadata(view.get("private_metadata"))
     await confirm_privately(client, user, account, response_url, replace=replace)
-    await refresh_home(store, config, team, user, client)
+    await refresh_home(store, config, team, user, client, memberships)
 
 
 async def _link(

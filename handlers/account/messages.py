@@ -204,6 +204,11 @@ def login_refusal(error: BaseException) -> dict[str, str]:
 
 # ------------------------------------------------------------------------- App Home
 
+CHANNELS_UNKNOWN = (
+    "Slack did not tell me which channels you are in, so no watched licences are shown. "
+    "In a channel, `/license watching` lists its watches."
+)
+
 
 def home_view(
     account: LinkedAccount | None,
@@ -212,8 +217,12 @@ def home_view(
     now: datetime,
     service_account: bool = False,
     problem: str | None = None,
+    channels_unknown: bool = False,
 ) -> dict[str, Any]:
-    """The App Home tab: the user's link to Altegio, then the licences channels watch."""
+    """The App Home tab: the user's link to Altegio, then the licences their channels watch.
+
+    `watches` are those of the conversations the viewer is in; `channels_unknown`: Slack would
+    not say which those are, so none are listed, and the tab says why."""
     out: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Your Altegio account"}}
     ]
@@ -241,7 +250,12 @@ def home_view(
         )
     out.append(blocks.divider())
     out.append({"type": "header", "text": {"type": "plain_text", "text": "Watched licences"}})
-    out += watch_blocks(watches, now=now) if problem is None else []
+    if problem is None:
+        out += (
+            [blocks.section(CHANNELS_UNKNOWN)]
+            if channels_unknown
+            else watch_blocks(watches, now=now)
+        )
     out.append(blocks.divider())
     out.append(
         blocks.context(
@@ -256,8 +270,8 @@ def watch_blocks(watches: Sequence[Watch], *, now: datetime) -> list[Block]:
     if not watches:
         return [
             blocks.section(
-                "No channel watches a licence yet. In a channel, `/license watch <location id>` "
-                "warns it before that licence lapses."
+                "No channel you are in watches a licence yet. In a channel, "
+                "`/license watch <location id>` warns it before that licence lapses."
             )
         ]
     ordered = sorted(watches, key=lambda w: (w.channel_id, w.location_id))

@@ -403,6 +403,9 @@ async def test_home_shows_the_link_state_and_the_watched_licences_without_asking
     bot.call(store.add_watch("T0TEST", "C0ONE", 1001, OTHER_USER))
     bot.call(store.add_watch("T0TEST", "C0TWO", 77, OTHER_USER))
     bot.call(store.add_watch("T0ELSE", "C0ELSE", 5, OTHER_USER))
+    fake_slack.join("C0ONE", USER_ID, OTHER_USER)
+    fake_slack.join("C0TWO", USER_ID)
+    fake_slack.join("C0ELSE", USER_ID, team="T0ELSE")
     fake_altegio.fail_always(status=503)
 
     assert (await slack.event(app_home_opened_event())).status_code == 200
@@ -424,7 +427,7 @@ async def test_home_after_login_offers_logout_and_its_button_forgets_the_session
     await link(slack, fake_slack, user)
     (call,) = await fake_slack.wait_for("views.publish", user_id=USER_ID, timeout=10)
     home = call.args["view"]
-    assert "Maria Manager" in text_of(home) and "No channel watches" in text_of(home)
+    assert "Maria Manager" in text_of(home) and "No channel you are in watches" in text_of(home)
     assert action_ids(home["blocks"]) == [LOGIN_ACTION, "altegio_logout"]
 
     response = await slack.action(button("altegio_logout"), view={"type": "home"})

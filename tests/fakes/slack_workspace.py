@@ -86,6 +86,8 @@ class SlackWorkspace:
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> the published Home view
         self.reactions: list[dict[str, str]] = []
         self.channels: dict[str, dict[str, Any]] = {}
+        # (workspace, channel id) -> its members' user ids, for users.conversations.
+        self.members: dict[tuple[str, str], set[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self._home_teams: dict[str, str] = {}  # users from another workspace (Slack Connect)
         self.files: dict[str, FakeFile] = {}
@@ -114,6 +116,13 @@ class SlackWorkspace:
         }
         self.channels[channel_id] = channel
         return channel
+
+    def join(self, channel_id: str, *users: str, team: str | None = None) -> None:
+        """`users` become members of the conversation (of workspace `team`)."""
+        self.members.setdefault((team or self.team_id, channel_id), set()).update(users)
+
+    def leave(self, channel_id: str, *users: str, team: str | None = None) -> None:
+        self.members.get((team or self.team_id, channel_id), set()).difference_update(users)
 
     def add_user(
         self,
@@ -234,7 +243,7 @@ class SlackWorkspace:
             "app_id": APP_ID,
             "authed_user": {"id": installer},
             "scope": "commands,chat:write,im:write,files:read,channels:history,groups:history,"
-            "reactions:write",
+            "reactions:write,channels:read,groups:read,im:read,mpim:read",
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": identity.bot_user_id,
@@ -317,6 +326,8 @@ class SlackWorkspace:
             "views.publish": self._views_publish,
             "reactions.add": self._reactions_add,
             "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
+            "users.conversations": self._users_conversations,
             "users.info": self._users_info,
             "files.info": self._files_info,
         }
@@ -472,6 +483,57 @@ class SlackWorkspace:
             "is_archived": False,
         }
         return {"ok": True, "channel": channel}
+
+    def _conversation_type(self, channel_id: str) -> str:
+        channel = self.channels.get(channel_id)
+        if channel is not None:
+            if channel.get("is_im"):
+                return "im"
+            if channel.get("is_mpim"):
+                return "mpim"
+            return "private_channel" if channel.get("is_private") else "public_channel"
+        return {"C": "public_channel", "G": "private_channel", "D": "im"}.get(
+            channel_id[:1], "private_channel"
+        )
+
+    def _bot_in(self, channel_id: str) -> bool:
+        return bool(self.channels.get(channel_id, {}).get("is_member", True))
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(args.get("channel") or "")
+        members = self.members.get((self._team, channel_id))
+        if members is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if self._conversation_type(channel_id) != "public_channel" and not self._bot_in(channel_id):
+            return {"ok": False, "error": "channel_not_found"}
+        return self._page(sorted(members), args, "members")
+
+    def _users_conversations(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack with a bot token and `user`: that user's public channels, and the private
+        channels, DMs and group DMs the bot is in too; `types` filters, `limit`/`cursor` page."""
+        user = str(args.get("user") or "")
+        types = str(args.get("types") or "public_channel").split(",")
+        found = [
+            {"id": channel_id, **self.channels.get(channel_id, {})}
+            for (team, channel_id), members in sorted(self.members.items())
+            if team == self._team
+            and user in members
+            and self._conversation_type(channel_id) in types
+            and (
+                self._conversation_type(channel_id) == "public_channel" or self._bot_in(channel_id)
+            )
+        ]
+        return self._page(found, args, "channels")
+
+    def _page(self, items: list[Any], args: dict[str, Any], key: str) -> dict[str, Any]:
+        limit = max(1, min(int(args.get("limit") or 100), 1000))
+        start = int(args.get("cursor") or 0)
+        end = start + limit
+        return {
+            "ok": True,
+            key: items[start:end],
+            "response_metadata": {"next_cursor": str(end) if end < len(items) else ""},
+        }
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user") or "")

@@ -138,7 +138,7 @@ def test_home_not_linked_has_only_the_login_button_and_an_empty_watch_list_expla
     view = valid_view(messages.home_view(None, [], now=NOW))
     ids = [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert ids == [LOGIN_ACTION]
-    assert "No channel watches a licence yet" in str(view)
+    assert "No channel you are in watches a licence yet" in str(view)
 
 
 def test_home_stays_within_slacks_limits_for_many_watches() -> None:
@@ -153,4 +153,4 @@ def test_home_stays_within_slacks_limits_for_many_watches() -> None:
 def test_home_with_a_problem_says_it_instead_of_looking_unlinked() -> None:
     view = valid_view(messages.home_view(None, [], now=NOW, problem="The database is down."))
     assert "The database is down." in str(view)
-    assert "not linked" not in str(view) and "No channel watches" not in str(view)
+    assert "not linked" not in str(view) and "No channel you are in watches" not in str(view)

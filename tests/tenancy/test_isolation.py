@@ -100,6 +100,8 @@ async def test_watches_home_tabs_and_buttons_belong_to_their_workspace(
     assert "4523464" not in listed
     assert "4523464" in text_of(await one.command("/license", "watching", channel=OPS))
     # Home tabs: each lists its own workspace's watches, published with its own token.
+    for member in (one, two):
+        fake_slack.join(OPS, member.user, team=member.workspace)
     assert "4523464" in json.dumps(await one.open_home())
     assert "4523464" not in json.dumps(await two.open_home())
     # A click in the other workspace on a forged alert button changes nothing here.
