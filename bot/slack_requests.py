@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 
@@ -77,13 +75,6 @@ class SlackSignature:
         return self.plausible and hmac.compare_digest(expected.encode(), given)
 
 
-def signed_by_slack(secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
-    """Whether `body` carries Slack's valid, fresh signature."""
-    check = SlackSignature(secret, headers)
-    check.update(body)
-    return check.valid()
-
-
 def bolt_request(
     body: bytes,
     headers: Mapping[str, str] | None = None,
@@ -96,11 +87,17 @@ def bolt_request(
     content_type = (dict(headers or {}).get("content-type") or "").split(";")[0] or None
     parsed = parse_body(text, content_type)
     try:
-        # Bolt keeps the raw body for the signature check, and parses it again (its way) here.
+        # Bolt keeps the raw body (lazy listeners re-read it) and parses it again, its way.
         request = AsyncBoltRequest(body=text, query=dict(query or {}), headers=dict(headers or {}))
         if request.body != parsed:
-            request.body = parsed
-            request.context = build_async_context(AsyncBoltContext(), parsed)
+            # Bolt misread it (see above). Bolt reads a JSON body exactly as written, through its
+            # public constructor, so it is handed the payload we parsed, as JSON: its context and
+            # every later copy of the request then agree with what was signed.
+            as_json = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
+            as_json["content-type"] = "application/json"
+            request = AsyncBoltRequest(
+                body=json.dumps(parsed), query=dict(query or {}), headers=as_json
+            )
     except (TypeError, AttributeError, KeyError, IndexError) as exc:
         # e.g. `"channel": false`: Bolt reads the ids it routes by without checking their type.
         raise MalformedRequest(f"Bolt cannot read this payload ({type(exc).__name__})") from exc
