@@ -7,7 +7,6 @@ short paragraph that names it and says how to fix it (exit code 2, no traceback)
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
@@ -247,10 +246,6 @@ class Settings(BaseSettings):
         """The single workspace's bot token; None for a distributed app (each has its own)."""
         return self.slack_bot_token.get_secret_value() if self.slack_bot_token else None
 
-    @property
-    def uses_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 class _SlackMode(BaseSettings):
     """Just the settings that choose the mode, read leniently so that their problems are
@@ -351,11 +346,6 @@ class _SandboxFlag(BaseSettings):
     @property
     def on(self) -> bool:
         return self.altegio_sandbox
-
-
-def exit_with(error: SettingsError) -> None:
-    print(str(error), file=sys.stderr)
-    raise SystemExit(2)
 
 
 def handler_config(settings: Settings) -> HandlerConfig:

@@ -82,10 +82,6 @@ class TokenCipher:
     def __repr__(self) -> str:
         return f"TokenCipher(<{len(self._fernets)} key(s)>)"
 
-    @property
-    def key_count(self) -> int:
-        return len(self._fernets)
-
     def encrypt(self, plaintext: str, *, context: str) -> str:
         """`plaintext` under the first key, bound to `context` (what it belongs to)."""
         if "\x00" in context:
