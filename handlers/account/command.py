@@ -29,9 +29,10 @@ async def altegio_command(
     memberships: Memberships,
 ) -> None:
     await ack()
-    words = input.from_slack(command.get("text") or "").split()
-    sub = words[0].lower() if words else ""
-    if sub in input.HELP_WORDS:
+    text = input.from_slack(command.get("text") or "")
+    words = text.split()
+    sub = input.ACCOUNT.match(words)[0]
+    if input.asks_for_help(text):
         await respond(text=messages.USAGE, response_type="ephemeral")
     elif sub == "login":
         await open_login_modal(

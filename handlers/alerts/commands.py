@@ -16,7 +16,6 @@ from handlers.errors import UsageError, describe
 from handlers.licences import get_licences
 from handlers.store import Store
 
-SUBCOMMANDS = frozenset({"watch", "unwatch", "watching"})
 # `/license watching` fetches every licence it lists; past this many it lists ids only.
 MAX_LISTED = 40
 

@@ -1,14 +1,16 @@
 """The caption grammar: which Altegio record a shared photo is for. A pure function.
 
 A caption is for the bot when it names an entity (`master`, `team_member`, `team member`,
-`staff` or `service`) and either gives it an id-like value or names a location too. Words are
-case-insensitive and may come in any order, with or without Slack formatting:
+`staff` or `service`, or the same in Spanish, Portuguese or Russian: `handlers/words.py`) and
+either gives it an id-like value or names a location too. Words are case-insensitive, with or
+without accents, and may come in any order, with or without Slack formatting:
 
     master 17 location 4523464        service #9 company 4523464
     Location: 4523464, staff id 17    *team_member 17* location_id 4523464
+    profesional 17 ubicación 4523464  serviço 9 unidade 4523464     мастер 17 филиал 4523464
 
 A keyword may carry an `_id` suffix (`master_id`, `location_id`); its value may follow a `:`,
-`=`, `#` or the word `id`. Ids are whole numbers from 1 up.
+`=`, `#`, `№` or a word such as `id`, `nº` or `номер`. Ids are whole numbers from 1 up.
 
 `parse_caption` returns None for a caption that is someone else's business ("service with a
 smile!", "staff party tonight"), a `Target` for a complete one, and raises `CaptionError`
@@ -22,31 +24,55 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 from handlers.input import quote
+from handlers.words import CAPTION_ID_WORDS, CAPTION_WORDS, fold
 
 Entity = Literal["master", "service"]
+Kind = Entity | Literal["location"]
 
-ENTITY_WORDS: dict[str, Entity] = {
-    "master": "master",
-    "teammember": "master",
-    "staff": "master",
-    "service": "service",
-}
-LOCATION_WORDS = frozenset({"location", "company"})
 MAX_ID_DIGITS = 12
 LISTED_IDS = 5  # ids named back in a complaint about too many
 
-# A keyword as a whole word; `_` may precede it (Slack's italics) but letters and digits not.
-_KEYWORD = re.compile(
-    r"(?<![a-z0-9])(team[ _-]?member|master|staff|service|location|company)"
-    r"(?:[ _-]?id)?(?![a-z])",
-    re.IGNORECASE,
+
+def _squeezed(word: str) -> str:
+    """A keyword as looked up: folded, with the spaces of `team member` (or `_`, `-`) gone."""
+    return re.sub(r"[ _-]", "", fold(word))
+
+
+def _pattern(word: str) -> str:
+    """A keyword as matched in folded text: a space may be typed as `_`, `-` or left out."""
+    return r"[ _-]?".join(re.escape(part) for part in fold(word).split())
+
+
+_KINDS: dict[str, Kind] = {
+    _squeezed(word): kind  # type: ignore[misc]
+    for kind, languages in CAPTION_WORDS.items()
+    for words in languages.values()
+    for word in words
+}
+_KEYWORDS = sorted(
+    {_pattern(w) for languages in CAPTION_WORDS.values() for ws in languages.values() for w in ws},
+    key=len,
+    reverse=True,
 )
+_ID_WORDS = sorted(
+    {re.escape(fold(w)) for words in CAPTION_ID_WORDS.values() for w in words},
+    key=len,
+    reverse=True,
+)
+# Whole words in any script: no letter or digit just before a keyword (`_`, Slack's italics,
+# may be there), and no letter just after it (a digit may: `master17`).
+_NOT_AFTER_WORD = r"(?<![^\W_])"
+_NOT_BEFORE_LETTER = r"(?![^\W\d_])"
+# A keyword as a whole word, matched in folded text (`fold`): case and accents do not matter.
+_KEYWORD = re.compile(rf"{_NOT_AFTER_WORD}({'|'.join(_KEYWORDS)})(?:[ _-]?id)?{_NOT_BEFORE_LETTER}")
 # What may stand between a keyword and its value: `: 17`, `= 17`, `#17`, `id 17`, `№ 17`.
-_SEPARATOR = re.compile(r"[\s:=#№]*(?:id(?![a-z])[\s:=#№]*)?", re.IGNORECASE)
+_MARKS = r"[\s:=#№]*"
+_SEPARATOR = re.compile(rf"{_MARKS}(?:(?:{'|'.join(_ID_WORDS)}){_NOT_BEFORE_LETTER}{_MARKS})?")
 _VALUE = re.compile(r"[^\s,;]+")
 _TRAILING = ".,;:!?)]}*_~`'\""
 _SLACK_MARKUP = re.compile(r"<[^<>]*>")  # mentions, channel links, URLs
@@ -76,13 +102,13 @@ def entity_label(entity: Entity) -> str:
 @dataclass(frozen=True)
 class _Mention:
     word: str  # the keyword as typed, for messages
-    kind: Entity | Literal["location"]
+    kind: Kind
     raw: str  # the value as typed ("" when none followed)
 
 
 def parse_caption(text: str) -> Target | None:
     """The photo's target from its caption; None if the caption is not for the bot."""
-    mentions = _mentions(_plain(text))
+    mentions = _mentions(unicodedata.normalize("NFC", _plain(text)))
     entities = _meant([m for m in mentions if m.kind != "location"])
     locations = _meant([m for m in mentions if m.kind == "location"])
     if not entities:
@@ -112,19 +138,19 @@ def _plain(text: str) -> str:
 
 
 def _mentions(text: str) -> list[_Mention]:
+    """Each keyword with the value typed after it. `folded` is as long as `text`: keywords are
+    found in it, and words and values are quoted back from `text` as the person typed them."""
+    folded = fold(text)
     found: list[_Mention] = []
     position = 0
-    while match := _KEYWORD.search(text, position):
-        word = match.group(0)
-        key = re.sub(r"[ _-]", "", match.group(1).lower())
-        kind: Entity | Literal["location"] = (
-            "location" if key in LOCATION_WORDS else ENTITY_WORDS[key]
-        )
-        after = _SEPARATOR.match(text, match.end())
+    while match := _KEYWORD.search(folded, position):
+        word = text[match.start() : match.end()]
+        kind = _KINDS[_squeezed(match.group(1))]
+        after = _SEPARATOR.match(folded, match.end())
         start = after.end() if after else match.end()
         value = _VALUE.match(text, start)
         raw = value.group(0) if value else ""
-        if raw and _KEYWORD.match(raw):
+        if raw and _KEYWORD.match(folded, start):
             raw = ""  # "master location 5": the next keyword is not master's value
             position = start
         else:

@@ -50,11 +50,9 @@ async def license_command(
         await respond(text=messages.USAGE, response_type="ephemeral")
         return
     words = text.split()
-    sub = words[0].lower()
-    if sub in watch_commands.SUBCOMMANDS:
-        reply = await watch_commands.run(
-            sub, words[1:], altegio, store, config, team, user, channel_id
-        )
+    sub, rest = input.WATCH.match(words)
+    if sub is not None:
+        reply = await watch_commands.run(sub, rest, altegio, store, config, team, user, channel_id)
         await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         return
     ids = parse_location_ids(words)

@@ -18,7 +18,7 @@ async def phone_command(
 ) -> None:
     await ack()
     text = input.from_slack(command.get("text") or "").strip()
-    if text.lower() in input.HELP_WORDS:
+    if input.is_help(text):
         await respond(text=messages.USAGE, response_type="ephemeral")
         return
     try:

@@ -99,6 +99,78 @@ def test_a_long_bad_value_is_shortened_in_the_reply() -> None:
     assert "x" * 39 + "…" in str(error.value) and "x" * 40 not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "maestro 17 sucursal 4523464",
+        "Profesional 17, ubicación 4523464",
+        "PROFESIONAL 17 UBICACION 4523464",
+        "profesional nº 17 local 4523464",
+        "Nuevo retrato de la profesional 17 en la sucursal 4523464",
+        "profissional 17 unidade 4523464",
+        "Funcionário 17 filial 4523464",
+        "funcionario_id=17 unidade_id=4523464",
+        "мастер 17 филиал 4523464",
+        "МАСТЕР 17 ЛОКАЦИЯ 4523464",
+        "Фото мастера №17 в филиале 4523464",
+        "сотрудник номер 17, филиал 4523464",
+        "master 17 sucursal 4523464",  # languages may mix
+    ],
+)
+def test_team_member_captions_in_spanish_portuguese_and_russian(caption: str) -> None:
+    assert parse_caption(caption) == MASTER
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "servicio 9 sucursal 4523464",
+        "Serviço 9 unidade 4523464",
+        "SERVICO #9 local 4523464",
+        "услуга 9 филиал 4523464",
+        "Фото для услуги 9, локация 4523464",
+    ],
+)
+def test_service_captions_in_spanish_portuguese_and_russian(caption: str) -> None:
+    assert parse_caption(caption) == Target("service", 9, 4523464)
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "¡Nuestro nuevo local!",
+        "Un servicio excelente",
+        "profesionales del equipo",
+        "Nossos serviços",
+        "Наша мастерская 17 лет",
+        "услуги салона",
+        "Новый филиал открыт",
+    ],
+)
+def test_captions_for_people_are_ignored_in_every_language(caption: str) -> None:
+    assert parse_caption(caption) is None
+
+
+@pytest.mark.parametrize(
+    ("caption", "problem", "typed"),
+    [
+        ("maestro 17", "Which location is team member 17 in?", None),
+        ("profissional abc unidade 4523464", "`abc` is not a team member id", None),
+        ("мастер 17 услуга 9 филиал 4523464", "not both", None),
+        ("Ubicación 4523464 maestro", "needs an id after it", "`maestro`"),
+        ("мастер 17 Филиал", "needs an id after it", "`Филиал`"),
+    ],
+)
+def test_malformed_captions_in_other_languages_say_what_to_fix(
+    caption: str, problem: str, typed: str | None
+) -> None:
+    with pytest.raises(CaptionError) as error:
+        parse_caption(caption)
+    assert problem in str(error.value)
+    if typed:
+        assert typed in str(error.value)  # quoted back as typed, accents and case kept
+
+
 def test_target_label() -> None:
     assert MASTER.label == "team member 17"
     assert Target("service", 9, 1).label == "service 9"
