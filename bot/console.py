@@ -186,6 +186,9 @@ class ConsoleWebClient(AsyncWebClient):
             )
         elif api_method == "users.conversations":  # the console's one channel, for App Home
             body = {"ok": True, "channels": [{"id": CHANNEL}], "response_metadata": {}}
+        elif api_method == "users.info":
+            # A member of the console's workspace with no Slack language: DEFAULT_LOCALE.
+            body = {"ok": True, "user": {"id": args.get("user"), "team_id": TEAM}}
         elif api_method == "reactions.add":
             self._out(f"[reactions.add] :{args.get('name')}:")
         else:

@@ -56,6 +56,8 @@ BOT_SCOPES = (
     "groups:read",
     "im:read",
     "mpim:read",
+    # Each person's Slack language, to answer in it (users.info).
+    "users:read",
 )
 _HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.storage.engine import PoolOptions
 from handlers.config import HandlerConfig
+from handlers.i18n import LANGUAGES, check_language
 
 DEFAULT_DATABASE_URL = "sqlite:///altegio-bot.db"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -72,6 +73,7 @@ HELP: dict[str, str] = {
     "not_found_cache_ttl": "seconds, a number of 0 or more",
     "max_image_bytes": "a size in bytes, a whole number above 0",
     "photo_concurrency": "a whole number from 1 to 64",
+    "default_locale": f"a language the bot speaks: one of {', '.join(LANGUAGES)}",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "log_format": "text (the default) or json, one JSON object per line",
     "altegio_sandbox": "1 to run against the built-in sandbox Altegio instead, or 0",
@@ -158,6 +160,13 @@ class Settings(BaseSettings):
     not_found_cache_ttl: float = Field(30.0, ge=0)
     max_image_bytes: int = Field(10 * 1024 * 1024, gt=0)
     photo_concurrency: int = Field(4, ge=1, le=64)
+    # The language of people whose Slack locale the bot does not speak, and of the console.
+    default_locale: str = "en"
+
+    @field_validator("default_locale", mode="before")
+    @classmethod
+    def _language(cls, value: object) -> object:
+        return check_language(value) if isinstance(value, str) else value
 
     @field_validator("alert_days", mode="before")
     @classmethod
@@ -360,4 +369,5 @@ def handler_config(settings: Settings) -> HandlerConfig:
         slack_hosts=tuple(dict.fromkeys(("slack.com", "files.slack.com", api_host))),
         altegio_web_url=settings.altegio_web_url,
         watch_as_member=settings.distributed,
+        default_locale=settings.default_locale,
     )

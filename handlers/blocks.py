@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from handlers.i18n import ENGLISH, Translator
+
 Block = dict[str, Any]
 
 
@@ -158,6 +160,9 @@ def actions(*elements: Block, block_id: str | None = None) -> Block:
     return block
 
 
-def login_prompt(text: str) -> list[Block]:
+def login_prompt(text: str, t: Translator = ENGLISH) -> list[Block]:
     """A sentence and a button that opens the Altegio login modal."""
-    return [section(text), actions(button("Link Altegio account", LOGIN_ACTION, style="primary"))]
+    return [
+        section(text),
+        actions(button(t._("Link Altegio account"), LOGIN_ACTION, style="primary")),
+    ]

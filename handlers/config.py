@@ -21,3 +21,5 @@ class HandlerConfig:
     # An app installed in many workspaces sweeps each watch with the Altegio session of the
     # member who set it up, so setting one needs a linked account.
     watch_as_member: bool = False
+    # The language of whoever has no Slack locale the bot speaks (and of the console).
+    default_locale: str = "en"

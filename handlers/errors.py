@@ -26,6 +26,8 @@ from api import (
 )
 from api.errors import PARTNER, USER
 from handlers import blocks
+from handlers.i18n import ENGLISH, N_, Translator
+from handlers.reader import reader
 from handlers.store import StoreUnavailable
 
 log = logging.getLogger("altegio.handlers")
@@ -40,66 +42,71 @@ class UsageError(Exception):
 class NotLinked(Exception):
     """The action needs an Altegio user token and the user has none linked."""
 
-    message = "This needs your Altegio account. Link it once with `/altegio login`, then try again."
+    message = N_(
+        "This needs your Altegio account. Link it once with `/altegio login`, then try again."
+    )
 
 
 class SessionEnded(Exception):
     """Altegio refused the user's stored token: the session has been forgotten."""
 
-    message = (
+    message = N_(
         "Altegio no longer accepts your linked session (perhaps your password changed), "
         "so I have unlinked it. Run `/altegio login` to link your account again."
     )
 
 
-def describe(error: BaseException) -> str:
-    """The sentence a user sees for an error."""
+def describe(error: BaseException, t: Translator = ENGLISH) -> str:
+    """The sentence a user sees for an error, in the reader's language."""
     match error:
         case UsageError():
             return str(error)
         case NotLinked() | SessionEnded():
-            return error.message
+            return t._(error.message)
         case AuthenticationError(token=token) if token == PARTNER:
-            return (
+            return t._(
                 "Altegio refused this bot's partner token, so I can't reach Altegio at the moment. "
                 "The people who run this bot need to update it."
             )
         case AuthenticationError():
-            return (
+            return t._(
                 "Altegio wants a linked Altegio account for this. "
                 "Run `/altegio login` and try again."
             )
         case InvalidCredentials():
-            return "Altegio did not accept that login and password."
+            return t._("Altegio did not accept that login and password.")
         case AccessDenied():
-            return f"Altegio refused access: {_reason(error)}"
+            return t._("Altegio refused access: %(reason)s", reason=_reason(error, t))
         case NotFound():
-            return "Altegio could not find that."
+            return t._("Altegio could not find that.")
         case InvalidInput():
-            return f"Altegio did not accept that: {_reason(error)}"
+            return t._("Altegio did not accept that: %(reason)s", reason=_reason(error, t))
         case TooManyAttempts(retry_after=seconds):
-            return (
-                "That is too many login attempts in a short time. "
-                f"Try again in about {_about(seconds)}."
+            return t._(
+                "That is too many login attempts in a short time. Try again in about %(wait)s.",
+                wait=_about(seconds, t),
             )
         case Busy(retry_after=seconds):
-            return f"Altegio is busy, try again in about {_about(seconds)}."
+            return t._("Altegio is busy, try again in about %(wait)s.", wait=_about(seconds, t))
         case RateLimited():
-            return "Altegio is busy right now (too many requests). Try again in a minute."
+            return t._("Altegio is busy right now (too many requests). Try again in a minute.")
         case Unavailable():
-            return "Altegio is not answering right now. Try again in a few minutes."
+            return t._("Altegio is not answering right now. Try again in a few minutes.")
         case StoreUnavailable():
-            return "I can't reach my database right now. Try again in a moment."
+            return t._("I can't reach my database right now. Try again in a moment.")
         case SlackApiError():
             code = slack_error(error)
             if code is None or code in {"ratelimited", "internal_error", "fatal_error"}:
-                return (
+                return t._(
                     "Slack is having trouble right now, so I could not finish that. "
                     "Try again in a minute."
                 )
-            return f"Slack did not accept that ({blocks.escape(code[:60])}). Try again in a minute."
+            return t._(
+                "Slack did not accept that (%(code)s). Try again in a minute.",
+                code=blocks.escape(code[:60]),
+            )
         case _:
-            return "Something went wrong on my side. It has been logged; please try again."
+            return t._("Something went wrong on my side. It has been logged; please try again.")
 
 
 def slack_error(error: SlackApiError) -> str | None:
@@ -113,13 +120,16 @@ def slack_error(error: SlackApiError) -> str | None:
     return code if isinstance(code, str) and code else None
 
 
-def _about(seconds: int) -> str:
-    return f"{seconds} s" if seconds < 120 else f"{round(seconds / 60)} min"
+def _about(seconds: int, t: Translator) -> str:
+    if seconds < 120:
+        return t.ngettext("%(n)s second", "%(n)s seconds", seconds)
+    return t.ngettext("%(n)s minute", "%(n)s minutes", round(seconds / 60))
 
 
-def _reason(error: AltegioError) -> str:
+def _reason(error: AltegioError, t: Translator) -> str:
+    # Altegio's own words, in whatever language Altegio wrote them.
     message = (error.message or "").strip().rstrip(".")
-    return blocks.escape(blocks.clip(message, REASON)) + "." if message else "no reason given."
+    return blocks.escape(blocks.clip(message, REASON)) + "." if message else t._("no reason given.")
 
 
 def needs_login_button(error: BaseException) -> bool:
@@ -128,19 +138,20 @@ def needs_login_button(error: BaseException) -> bool:
     )
 
 
-def reply_blocks(error: BaseException) -> list[blocks.Block]:
-    text = describe(error)
-    return blocks.login_prompt(text) if needs_login_button(error) else [blocks.section(text)]
+def reply_blocks(error: BaseException, t: Translator = ENGLISH) -> list[blocks.Block]:
+    text = describe(error, t)
+    return blocks.login_prompt(text, t) if needs_login_button(error) else [blocks.section(text)]
 
 
 async def handle_error(error: Exception, context: AsyncBoltContext) -> None:
     _log(error)
-    text = describe(error)
+    t = await reader(context)
+    text = describe(error, t)
     try:
         if context.response_url:
             await context.respond(
                 text=text,
-                blocks=reply_blocks(error),
+                blocks=reply_blocks(error, t),
                 response_type="ephemeral",
                 replace_original=False,
             )
@@ -149,12 +160,12 @@ async def handle_error(error: Exception, context: AsyncBoltContext) -> None:
                 channel=context.channel_id,
                 user=context.user_id,
                 text=text,
-                blocks=reply_blocks(error),
+                blocks=reply_blocks(error, t),
             )
         elif context.user_id and context.client is not None:
             # No channel to whisper in (a modal, App Home): a direct message reaches the user.
             await context.client.chat_postMessage(
-                channel=context.user_id, text=text, blocks=reply_blocks(error)
+                channel=context.user_id, text=text, blocks=reply_blocks(error, t)
             )
     except Exception:  # the reply itself failed: nothing more to tell the user
         log.exception("could not tell the user about an error")

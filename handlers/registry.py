@@ -5,7 +5,8 @@ A listener declares the arguments it uses by name; Bolt passes each one (see `bo
 `Inject` for the bot's own): `altegio` (api.AltegioClient), `store` (handlers.store.Store),
 `config` (handlers.config.HandlerConfig), `team` and `user` (ids, "" when Slack sent none), and
 Bolt's own: `ack`, `respond`, `client`, `body`, `command`, `action`, `view`, `event`,
-`channel_id`, `context`.
+`channel_id`, `context`; and `t`, the `handlers.i18n.Translator` for the language of the
+person who acted (handlers/reader.py), which every sentence they read goes through.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from handlers.errors import handle_error
+from handlers.reader import reader
 from handlers.resources import Closer, close_with
 
 Listener = Callable[..., Awaitable[Any]]
@@ -33,18 +35,22 @@ def guarded(listener: Listener) -> Listener:
     """
     names = [n for n in inspect.getfullargspec(listener).args if n not in ("self", "cls")]
     wants_context = "context" in names
+    wants_t = "t" in names
 
     async def run(**kwargs: Any) -> Any:
         context = kwargs["context"] if wants_context else kwargs.pop("context")
         try:
+            if wants_t:
+                kwargs["t"] = await reader(context)
             return await listener(**kwargs)
         except Exception as error:
             await handle_error(error, context)
             return None
 
     # Bolt passes the arguments a listener's signature names; answering an error needs
-    # `context` even when the listener itself does not ask for it.
-    wanted = names if wants_context else [*names, "context"]
+    # `context` even when the listener itself does not ask for it. `t` is ours, not Bolt's.
+    wanted = [n for n in names if n != "t"]
+    wanted = wanted if wants_context else [*wanted, "context"]
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in wanted]
     )

@@ -34,6 +34,9 @@ class Watch:
     snoozed_by: str | None = None
     acknowledged_period: date | None = None  # the deactivation date that was acknowledged
     acknowledged_by: str | None = None
+    # The language of whoever set up the watch (or watched it again): its alerts speak it.
+    # None for watches older than languages: DEFAULT_LOCALE.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,13 @@ class Store(Protocol):
 
     # Watches
     async def add_watch(
-        self, team_id: str, channel_id: str, location_id: int, user_id: str
+        self,
+        team_id: str,
+        channel_id: str,
+        location_id: int,
+        user_id: str,
+        *,
+        locale: str | None = None,
     ) -> bool: ...
     async def remove_watch(self, team_id: str, channel_id: str, location_id: int) -> bool: ...
     async def get_watch(self, team_id: str, channel_id: str, location_id: int) -> Watch | None: ...

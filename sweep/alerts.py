@@ -49,6 +49,7 @@ from api.errors import PARTNER, USER
 from handlers.alerts import messages
 from handlers.config import HandlerConfig
 from handlers.errors import slack_error
+from handlers.i18n import Translator, locale_for, translator
 from handlers.store import AlertKey, LicenceSummary, Store, StoreUnavailable, Watch
 from sweep.policy import Decision, Outcome, decide, needs_renewal, plan, summarise
 
@@ -517,14 +518,19 @@ class _Sweep:
     ) -> str | None:
         """Post the claimed alert and return its ts; on failure release the claim, return None."""
         assert decision.kind is not None
+        t = self._language(watch)
         return await self._post_message(
             watch,
             key,
-            text=messages.alert_text(licence, decision.kind, self.today),
+            text=messages.alert_text(licence, decision.kind, self.today, t),
             blocks=messages.alert_blocks(
-                licence, decision.kind, self.today, web_url=self.config.altegio_web_url
+                licence, decision.kind, self.today, t, web_url=self.config.altegio_web_url
             ),
         )
+
+    def _language(self, watch: Watch) -> Translator:
+        """A channel's alerts speak the language of whoever set up the watch."""
+        return translator(locale_for(watch.locale, self.config.default_locale))
 
     async def _post_message(
         self, watch: Watch, key: AlertKey, *, text: str, blocks: list[Any] | None
@@ -622,7 +628,9 @@ class _Sweep:
                 ):
                     self.summary.skipped += 1
                     return
-                text = messages.paused_text(watch.location_id, watch.created_by)
+                text = messages.paused_text(
+                    watch.location_id, watch.created_by, self._language(watch)
+                )
                 ts = await self._post_message(watch, key, text=text, blocks=None)
             if ts is not None:
                 await self._record(key, Decision(Outcome.POST, key.kind, ()), ts)

@@ -232,6 +232,12 @@ def _v7_audit_log(conn: Connection) -> None:
     md.create_all(conn, checkfirst=False)
 
 
+def _v8_watch_locales(conn: Connection) -> None:
+    # Watches set up before this have no language: their alerts use DEFAULT_LOCALE until
+    # someone watches the location again.
+    conn.execute(text("ALTER TABLE watches ADD COLUMN locale VARCHAR(16)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, deliveries, files, watches, alerts", _v1_initial),
     Migration(2, "leases", _v2_leases),
@@ -240,6 +246,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "file claim owners", _v5_file_claim_owners),
     Migration(6, "licence summaries", _v6_licence_summaries),
     Migration(7, "audit log", _v7_audit_log),
+    Migration(8, "watch locales", _v8_watch_locales),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

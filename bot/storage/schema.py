@@ -119,6 +119,8 @@ watches = Table(
     Column("snoozed_by", String(32), nullable=True),
     Column("acknowledged_period", Date, nullable=True),
     Column("acknowledged_by", String(32), nullable=True),
+    # The watcher's language (handlers/i18n.py), for its alerts; NULL: DEFAULT_LOCALE.
+    Column("locale", String(16), nullable=True),
     PrimaryKeyConstraint("team_id", "channel_id", "location_id", name="pk_watches"),
 )
 

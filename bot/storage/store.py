@@ -649,10 +649,17 @@ class SqlStore:
         )
 
     async def add_watch(
-        self, team_id: str, channel_id: str, location_id: int, user_id: str
+        self,
+        team_id: str,
+        channel_id: str,
+        location_id: int,
+        user_id: str,
+        *,
+        locale: str | None = None,
     ) -> bool:
         """True for a new watch. Watching it again makes `user_id` its member: an app installed
-        in many workspaces fetches the licence with that member's Altegio session."""
+        in many workspaces fetches the licence with that member's Altegio session, and the
+        alerts speak that member's language, `locale`."""
         async with self._writing() as conn:
             if await self._insert_new(
                 conn,
@@ -662,12 +669,13 @@ class SqlStore:
                 location_id=location_id,
                 created_by=user_id,
                 created_at=self._now(),
+                locale=locale,
             ):
                 return True
             await conn.execute(
                 update(watches)
                 .where(self._watch_key(team_id, channel_id, location_id))
-                .values(created_by=user_id)
+                .values(created_by=user_id, locale=locale)
             )
             return False
 
@@ -876,4 +884,5 @@ def _watch(row: Any) -> Watch:
         snoozed_by=row.snoozed_by,
         acknowledged_period=row.acknowledged_period,
         acknowledged_by=row.acknowledged_by,
+        locale=row.locale,
     )

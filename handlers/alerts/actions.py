@@ -12,17 +12,20 @@ from handlers.alerts import messages
 from handlers.audit import ACKNOWLEDGE, SNOOZE, audit
 from handlers.config import HandlerConfig
 from handlers.errors import UsageError
+from handlers.i18n import Translator, locale_for, translator
 from handlers.store import Store
 
 
-def _target(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str, int, Any]:
+def _target(
+    body: dict[str, Any], action: dict[str, Any], t: Translator
+) -> tuple[str, str, int, Any]:
     """(channel, message ts, location id, licence period) of the clicked alert."""
     parsed = messages.parse_button_value(action.get("value"))
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     if parsed is None or not channel or not ts:
-        raise UsageError(messages.STALE_BUTTON)
+        raise UsageError(messages.stale_button(t))
     return channel, ts, parsed[0], parsed[1]
 
 
@@ -32,15 +35,16 @@ async def _update(
     channel: str,
     ts: str,
     new_blocks: list[dict[str, Any]],
+    t: Translator,
 ) -> None:
     message = body.get("message") or {}
     await client.chat_update(
-        channel=channel, ts=ts, text=message.get("text") or "Licence alert", blocks=new_blocks
+        channel=channel, ts=ts, text=message.get("text") or t._("Licence alert"), blocks=new_blocks
     )
 
 
-def _not_watched(location_id: int) -> UsageError:
-    return UsageError(messages.no_longer_watched(location_id))
+def _not_watched(location_id: int, t: Translator) -> UsageError:
+    return UsageError(messages.no_longer_watched(location_id, t))
 
 
 async def on_click(
@@ -52,22 +56,29 @@ async def on_click(
     config: HandlerConfig,
     team: str,
     user: str,
+    t: Translator,
 ) -> None:
-    """Snooze (for the button's days) or acknowledge the watch, then show who did it."""
+    """Snooze (for the button's days) or acknowledge the watch, then show who did it.
+
+    A refusal goes to the person who clicked, in their language; the alert itself stays in its
+    own, the watcher's (kept with the watch).
+    """
     await ack()
-    channel, ts, location_id, period = _target(body, action)
+    channel, ts, location_id, period = _target(body, action, t)
     now = datetime.now(UTC)
+    watch = await store.get_watch(team, channel, location_id)
+    alert_t = translator(locale_for(watch.locale if watch else None, config.default_locale))
     days = messages.SNOOZE_DAYS.get(action["action_id"])
     if days is None:
         done = await store.acknowledge_watch(
             team, channel, location_id, period=period, user_id=user
         )
-        status = messages.acknowledged_status(user, now)
+        status = messages.acknowledged_status(user, now, alert_t)
         action, target = ACKNOWLEDGE, f"period {period.isoformat()}" if period else ""
     else:
         until = now + timedelta(days=days)
         done = await store.snooze_watch(team, channel, location_id, until=until, user_id=user)
-        status = messages.snoozed_status(user, until, now)
+        status = messages.snoozed_status(user, until, now, alert_t)
         action, target = SNOOZE, f"until {until:%Y-%m-%d %H:%M} UTC"
     await audit(
         store,
@@ -81,7 +92,7 @@ async def on_click(
         reason="" if done else "not watched",
     )
     if not done:
-        raise _not_watched(location_id)
+        raise _not_watched(location_id, t)
     new_blocks = messages.alert_after_click(
         (body.get("message") or {}).get("blocks") or [],
         status=status,
@@ -89,8 +100,9 @@ async def on_click(
         period=period,
         web_url=config.altegio_web_url,
         acknowledged=days is None,
+        t=alert_t,
     )
-    await _update(client, body, channel, ts, new_blocks)
+    await _update(client, body, channel, ts, new_blocks, alert_t)
 
 
 async def open_altegio(ack: AsyncAck) -> None:

@@ -13,6 +13,7 @@ from handlers.blocks import Message
 from handlers.config import HandlerConfig
 from handlers.credentials import acting_as
 from handlers.errors import UsageError, describe
+from handlers.i18n import Translator
 from handlers.licences import get_licences
 from handlers.store import Store
 
@@ -29,26 +30,27 @@ async def run(
     team: str,
     user: str,
     channel: str | None,
+    t: Translator,
 ) -> Message:
-    """The reply to `/license <sub> <words>`, run in `channel`."""
+    """The reply to `/license <sub> <words>`, run in `channel`, in the language of `t`."""
     if not channel:
-        raise UsageError(messages.WATCH_NEEDS_CHANNEL)
+        raise UsageError(messages.watch_needs_channel(t))
     if sub == "watching":
         if words:
-            raise UsageError(messages.watching_takes_no_words())
-        return await watching(altegio, store, config, team, user, channel)
-    location_id = _one_location(sub, words)
+            raise UsageError(messages.watching_takes_no_words(t))
+        return await watching(altegio, store, config, team, user, channel, t)
+    location_id = _one_location(sub, words, t)
     if sub == "watch":
-        return Message(await watch(altegio, store, config, team, user, channel, location_id))
-    return Message(await unwatch(store, team, user, channel, location_id))
+        return Message(await watch(altegio, store, config, team, user, channel, location_id, t))
+    return Message(await unwatch(store, team, user, channel, location_id, t))
 
 
-def _one_location(sub: str, words: list[str]) -> int:
+def _one_location(sub: str, words: list[str], t: Translator) -> int:
     if len(words) != 1:
-        raise UsageError(messages.takes_one_location(sub))
+        raise UsageError(messages.takes_one_location(sub, t))
     location_id = input.location_id(words[0])
     if location_id is None:
-        raise UsageError(messages.not_a_location_id(sub, words[0]))
+        raise UsageError(messages.not_a_location_id(sub, words[0], t))
     return location_id
 
 
@@ -60,8 +62,10 @@ async def watch(
     user: str,
     channel: str,
     location_id: int,
+    t: Translator,
 ) -> str:
-    """Subscribe the channel once the user has shown they can see the location in Altegio."""
+    """Subscribe the channel once the user has shown they can see the location in Altegio.
+    Its alerts speak the language of `t`, the watcher's: kept with the watch."""
     refusal: UsageError | None = None
     try:
         async with acting_as(
@@ -69,12 +73,13 @@ async def watch(
         ) as credential:
             licence = await altegio.get_license(location_id, user_token=credential.token)
     except NotFound:
-        refusal, reason = UsageError(messages.nothing_to_watch(location_id)), "no such location"
+        refusal = UsageError(messages.nothing_to_watch(location_id, t))
+        reason = "no such location"
     except AccessDenied as error:
-        refusal = UsageError(messages.not_watching(location_id, describe(error)))
+        refusal = UsageError(messages.not_watching(location_id, describe(error, t), t))
         reason = "access denied"
     else:
-        added = await store.add_watch(team, channel, location_id, user)
+        added = await store.add_watch(team, channel, location_id, user, locale=t.locale)
         reason = "" if added else "watched already"
     await audit(
         store,
@@ -88,10 +93,12 @@ async def watch(
     )
     if refusal is not None:
         raise refusal
-    return messages.watch_added(licence, date.today(), config.alert_days, added=added)
+    return messages.watch_added(licence, date.today(), config.alert_days, t, added=added)
 
 
-async def unwatch(store: Store, team: str, user: str, channel: str, location_id: int) -> str:
+async def unwatch(
+    store: Store, team: str, user: str, channel: str, location_id: int, t: Translator
+) -> str:
     removed = await store.remove_watch(team, channel, location_id)
     await audit(
         store,
@@ -102,7 +109,7 @@ async def unwatch(store: Store, team: str, user: str, channel: str, location_id:
         location_id=location_id,
         reason="" if removed else "not watched",
     )
-    return messages.watch_removed(location_id, removed=removed)
+    return messages.watch_removed(location_id, t, removed=removed)
 
 
 async def watching(
@@ -112,6 +119,7 @@ async def watching(
     team: str,
     user: str,
     channel: str,
+    t: Translator,
 ) -> Message:
     """The channel's watches with each licence's days left; one failing location is one line."""
     watches = await store.list_watches(team, channel)
@@ -123,9 +131,9 @@ async def watching(
             if isinstance(result, License):
                 rows.append(WatchRow(w, licence=result))
             elif isinstance(result, NotFound):
-                rows.append(WatchRow(w, problem=messages.NO_SUCH_LOCATION))
+                rows.append(WatchRow(w, problem=messages.no_such_location(t)))
             elif isinstance(result, Exception):
-                rows.append(WatchRow(w, problem=describe(result)))
+                rows.append(WatchRow(w, problem=describe(result, t)))
             else:
                 raise result
-    return messages.watching_message(rows, date.today(), datetime.now(UTC), more=more)
+    return messages.watching_message(rows, date.today(), datetime.now(UTC), t, more=more)

@@ -12,6 +12,7 @@ from handlers import input
 from handlers.alerts import commands as watch_commands
 from handlers.config import HandlerConfig
 from handlers.errors import UsageError, describe
+from handlers.i18n import Translator
 from handlers.licences import get_licences
 from handlers.license import messages
 from handlers.store import Store
@@ -19,17 +20,17 @@ from handlers.store import Store
 MAX_LOCATIONS = 10
 
 
-def parse_location_ids(words: list[str]) -> list[int]:
+def parse_location_ids(words: list[str], t: Translator) -> list[int]:
     """Location ids from the command's words: whole positive numbers, at most ten, no repeats."""
     ids: list[int] = []
     for word in words:
         location_id = input.location_id(word)
         if location_id is None:
-            raise UsageError(messages.not_a_location_id(word))
+            raise UsageError(messages.not_a_location_id(word, t))
         if location_id not in ids:
             ids.append(location_id)
     if len(ids) > MAX_LOCATIONS:
-        raise UsageError(messages.too_many_locations(len(ids), MAX_LOCATIONS))
+        raise UsageError(messages.too_many_locations(len(ids), MAX_LOCATIONS, t))
     return ids
 
 
@@ -43,21 +44,24 @@ async def license_command(
     team: str,
     user: str,
     channel_id: str | None,
+    t: Translator,
 ) -> None:
     await ack()
     text = input.from_slack(command.get("text") or "")
     if input.asks_for_help(text):
-        await respond(text=messages.USAGE, response_type="ephemeral")
+        await respond(text=messages.usage(t), response_type="ephemeral")
         return
     words = text.split()
     sub, rest = input.WATCH.match(words)
     if sub is not None:
-        reply = await watch_commands.run(sub, rest, altegio, store, config, team, user, channel_id)
+        reply = await watch_commands.run(
+            sub, rest, altegio, store, config, team, user, channel_id, t
+        )
         await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         return
-    ids = parse_location_ids(words)
-    results = await licences_or_reasons(altegio, store, config, team, user, ids)
-    reply = messages.license_message(results, date.today(), config.alert_days)
+    ids = parse_location_ids(words, t)
+    results = await licences_or_reasons(altegio, store, config, team, user, ids, t)
+    reply = messages.license_message(results, date.today(), config.alert_days, t)
     await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -68,6 +72,7 @@ async def licences_or_reasons(
     team: str,
     user: str,
     ids: list[int],
+    t: Translator,
 ) -> list[License | tuple[int, str]]:
     """Each location's licence, or (id, sentence) for one that failed.
 
@@ -79,12 +84,12 @@ async def licences_or_reasons(
     for location_id, r in zip(ids, raw, strict=True):
         if isinstance(r, NotFound):
             if len(ids) == 1:
-                raise UsageError(messages.no_such_location(location_id))
-            results.append((location_id, messages.no_such_location(location_id)))
+                raise UsageError(messages.no_such_location(location_id, t))
+            results.append((location_id, messages.no_such_location(location_id, t)))
         elif isinstance(r, BaseException):
             if len(ids) == 1 or not isinstance(r, Exception):
                 raise r
-            results.append((location_id, describe(r)))
+            results.append((location_id, describe(r, t)))
         else:
             results.append(r)
     return results

@@ -1,4 +1,4 @@
-"""Block Kit for /license: one card per location. Pure functions."""
+"""Block Kit for /license: one card per location. Pure functions, in the reader's language."""
 
 from __future__ import annotations
 
@@ -7,85 +7,111 @@ from datetime import date
 from api import License
 from handlers import blocks
 from handlers.blocks import Block, Message
+from handlers.i18n import Translator
 from handlers.input import quote
 
-USAGE = (
-    "*Usage*\n"
-    "`/license <location id> [<location id> …]` — show up to 10 locations' licences\n"
-    "`/license watch <location id>` — alert this channel before the licence lapses\n"
-    "`/license unwatch <location id>` — stop those alerts\n"
-    "`/license watching` — list the locations this channel watches"
-)
+
+def usage(t: Translator) -> str:
+    return t._(
+        "*Usage*\n"
+        "`/license <location id> [<location id> …]` — show up to 10 locations' licences\n"
+        "`/license watch <location id>` — alert this channel before the licence lapses\n"
+        "`/license unwatch <location id>` — stop those alerts\n"
+        "`/license watching` — list the locations this channel watches"
+    )
 
 
-def fmt_date(value: date | None) -> str:
-    return value.strftime("%d %b %Y") if value else "—"
-
-
-def days_left_text(lic: License, today: date, warn_days: int | None) -> str:
+def days_left_text(lic: License, today: date, warn_days: int | None, t: Translator) -> str:
     left = lic.days_left(today)
     if left is None:
         return "—"
     if left < 0:
-        ago = -left
-        return f":red_circle: *expired {ago} day{'s' if ago != 1 else ''} ago*"
+        return (
+            ":red_circle: *"
+            + t.ngettext("expired %(n)s day ago", "expired %(n)s days ago", -left)
+            + "*"
+        )
     if left == 0:
-        return ":red_circle: *lapses today*"
-    text = f"{left} day{'s' if left != 1 else ''}"
+        return ":red_circle: *" + t._("lapses today") + "*"
+    text = t.ngettext("%(n)s day", "%(n)s days", left)
     if warn_days is not None and left <= warn_days:
         return f":warning: *{text}*"
     return text
 
 
-def license_card(lic: License, today: date, alert_days: tuple[int, ...]) -> list[Block]:
+def license_card(
+    lic: License, today: date, alert_days: tuple[int, ...], t: Translator
+) -> list[Block]:
     warn_days = max(alert_days) if alert_days else None
-    status = ":large_green_circle: Active" if lic.active else ":white_circle: Inactive"
-    staff = "Unlimited" if lic.staff_limit == 0 else str(lic.staff_limit)
-    options = ", ".join(blocks.escape(o.title) for o in lic.options) or "none"
+    plan = blocks.escape(lic.plan) if lic.plan else t._("Unnamed plan")
+    options = ", ".join(blocks.escape(o.title) for o in lic.options) or t._("none")
+    if lic.active:
+        headline = t._(
+            "*Location %(id)s* · %(plan)s · :large_green_circle: Active",
+            id=lic.location_id,
+            plan=plan,
+        )
+    else:
+        headline = t._(
+            "*Location %(id)s* · %(plan)s · :white_circle: Inactive", id=lic.location_id, plan=plan
+        )
     return [
-        blocks.section(
-            f"*Location {lic.location_id}* · {blocks.escape(lic.plan or 'Unnamed plan')} · {status}"
-        ),
+        blocks.section(headline),
         blocks.fields(
             [
-                ("Started", fmt_date(lic.start_date)),
-                ("Deactivates", fmt_date(lic.deactivation_date)),
-                ("Days left", days_left_text(lic, today, warn_days)),
-                ("Staff limit", staff),
+                (t._("Started"), t.format_date(lic.start_date)),
+                (t._("Deactivates"), t.format_date(lic.deactivation_date)),
+                (t._("Days left"), days_left_text(lic, today, warn_days, t)),
+                (t._("Staff limit"), staff_limit(lic.staff_limit, t)),
             ]
         ),
-        blocks.context(f"Options: {options}"),
+        blocks.context(t._("Options: %(options)s", options=options)),
     ]
 
 
-def failure_card(location_id: int, sentence: str) -> list[Block]:
-    return [blocks.section(f"*Location {location_id}* · :x: {sentence}")]
+def staff_limit(limit: int, t: Translator) -> str:
+    return t._("Unlimited") if limit == 0 else t.format_number(limit)
 
 
-def not_a_location_id(word: str) -> str:
+def failure_card(location_id: int, sentence: str, t: Translator) -> list[Block]:
+    return [
+        blocks.section(t._("*Location %(id)s* · :x: %(problem)s", id=location_id, problem=sentence))
+    ]
+
+
+def not_a_location_id(word: str, t: Translator) -> str:
     return (
-        f"`{quote(word)}` is not a location id: ids are whole numbers, "
-        f"like `/license 4523464`.\n\n{USAGE}"
+        t._(
+            "`%(word)s` is not a location id: ids are whole numbers, like `/license 4523464`.",
+            word=quote(word),
+        )
+        + "\n\n"
+        + usage(t)
     )
 
 
-def too_many_locations(count: int, most: int) -> str:
-    return f"That is {count} locations; ask for {most} at most at once."
+def too_many_locations(count: int, most: int, t: Translator) -> str:
+    return t._(
+        "That is %(count)s locations; ask for %(most)s at most at once.", count=count, most=most
+    )
 
 
-def no_such_location(location_id: int) -> str:
-    return f"Altegio has no location {location_id}."
+def no_such_location(location_id: int, t: Translator) -> str:
+    return t._("Altegio has no location %(id)s.", id=location_id)
 
 
 def license_message(
-    results: list[License | tuple[int, str]], today: date, alert_days: tuple[int, ...]
+    results: list[License | tuple[int, str]],
+    today: date,
+    alert_days: tuple[int, ...],
+    t: Translator,
 ) -> Message:
     """One card per location: its licence, or the sentence saying why it is missing."""
     cards = [
-        license_card(r, today, alert_days) if isinstance(r, License) else failure_card(*r)
+        license_card(r, today, alert_days, t) if isinstance(r, License) else failure_card(*r, t)
         for r in results
     ]
-    return Message(fallback_text(results), _join(cards))
+    return Message(fallback_text(results, t), _join(cards))
 
 
 def _join(cards: list[list[Block]]) -> list[Block]:
@@ -97,14 +123,18 @@ def _join(cards: list[list[Block]]) -> list[Block]:
     return out
 
 
-def fallback_text(results: list[License | tuple[int, str]]) -> str:
+def fallback_text(results: list[License | tuple[int, str]], t: Translator) -> str:
     parts = []
     for r in results:
         if isinstance(r, License):
             parts.append(
-                f"Location {r.location_id}: {blocks.escape(r.plan or 'Unnamed plan')}, "
-                f"deactivates {fmt_date(r.deactivation_date)}"
+                t._(
+                    "Location %(id)s: %(plan)s, deactivates %(date)s",
+                    id=r.location_id,
+                    plan=blocks.escape(r.plan) if r.plan else t._("Unnamed plan"),
+                    date=t.format_date(r.deactivation_date),
+                )
             )
         else:
-            parts.append(f"Location {r[0]}: {r[1]}")
+            parts.append(t._("Location %(id)s: %(problem)s", id=r[0], problem=r[1]))
     return "; ".join(parts)

@@ -149,3 +149,12 @@ def test_neither_mode_names_both_ways_to_set_slack_up(tmp_path: Path) -> None:
     assert finished.returncode == 2
     assert "SLACK_BOT_TOKEN is not set" in finished.stderr
     assert "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead" in finished.stderr
+
+
+def test_a_default_locale_the_bot_does_not_speak_is_refused(tmp_path: Path) -> None:
+    finished = run(["serve"], cwd=tmp_path, settings={**REQUIRED, "default_locale": "fr"})
+    assert finished.returncode == 2
+    assert (
+        "DEFAULT_LOCALE is not valid: set it to a language the bot speaks: one of en, es, pt, ru"
+        in (finished.stderr)
+    )

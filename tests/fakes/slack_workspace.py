@@ -243,7 +243,7 @@ class SlackWorkspace:
             "app_id": APP_ID,
             "authed_user": {"id": installer},
             "scope": "commands,chat:write,im:write,files:read,channels:history,groups:history,"
-            "reactions:write,channels:read,groups:read,im:read,mpim:read",
+            "reactions:write,channels:read,groups:read,im:read,mpim:read,users:read",
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": identity.bot_user_id,

@@ -6,16 +6,33 @@ from api import Busy, TooManyAttempts
 from bot.app import _lane_of
 from handlers.account.messages import LOGIN_CALLBACK
 from handlers.errors import describe
+from handlers.i18n import translator
 
 
 def test_busy_says_when_to_try_again():
-    assert describe(Busy("taken", retry_after=12)) == "Altegio is busy, try again in about 12 s."
-    assert describe(Busy("taken", retry_after=600)) == "Altegio is busy, try again in about 10 min."
+    assert describe(Busy("taken", retry_after=12)) == (
+        "Altegio is busy, try again in about 12 seconds."
+    )
+    assert describe(Busy("taken", retry_after=600)) == (
+        "Altegio is busy, try again in about 10 minutes."
+    )
+
+
+def test_busy_is_said_in_the_readers_language_with_its_plurals():
+    busy = Busy("taken", retry_after=300)
+    assert describe(busy, translator("es")) == (
+        "Altegio está ocupado; inténtalo de nuevo en unos 5 minutos."
+    )
+    assert describe(busy, translator("ru")) == (
+        "Altegio занят, попробуйте ещё раз примерно через 5 минут."
+    )
+    assert "через 2 минуты" in describe(Busy("taken", retry_after=120), translator("ru"))
+    assert "через 21 секунду" in describe(Busy("taken", retry_after=21), translator("ru"))
 
 
 def test_too_many_logins_says_when_the_next_one_is_allowed():
     text = describe(TooManyAttempts("too many", retry_after=240))
-    assert "too many login attempts" in text and "about 4 min" in text
+    assert "too many login attempts" in text and "about 4 minutes" in text
 
 
 def test_requests_are_put_in_the_lane_their_person_waits_in():
