@@ -14,6 +14,7 @@ from handlers.account.login import open_login_modal
 from handlers.account.membership import Memberships
 from handlers.audit import UNLINK, audit
 from handlers.config import HandlerConfig
+from handlers.i18n import Translator
 from handlers.store import LinkedAccount, Store
 
 
@@ -27,13 +28,14 @@ async def altegio_command(
     team: str,
     user: str,
     memberships: Memberships,
+    t: Translator,
 ) -> None:
     await ack()
     text = input.from_slack(command.get("text") or "")
     words = text.split()
     sub = input.ACCOUNT.match(words)[0]
     if input.asks_for_help(text):
-        await respond(text=messages.USAGE, response_type="ephemeral")
+        await respond(text=messages.usage(t), response_type="ephemeral")
     elif sub == "login":
         await open_login_modal(
             store,
@@ -42,22 +44,23 @@ async def altegio_command(
             client,
             command["trigger_id"],
             response_url=command.get("response_url"),
+            t=t,
         )
     elif sub == "whoami":
         account = await store.get_account(team, user)
         await respond(
-            text=messages.whoami_text(account),
-            blocks=messages.whoami(account, service_account=bool(config.service_user_token)),
+            text=messages.whoami_text(account, t),
+            blocks=messages.whoami(account, service_account=bool(config.service_user_token), t=t),
             response_type="ephemeral",
         )
     elif sub == "logout":
         forgotten, account = await forget(store, team, user)
-        text = messages.logged_out(account) if forgotten else messages.NOT_LINKED_LOGOUT
+        text = messages.logged_out(account, t) if forgotten else messages.not_linked_logout(t)
         await respond(text=text, response_type="ephemeral")
         if forgotten:
             await refresh_home(store, config, team, user, client, memberships)
     else:
-        await respond(text=messages.unknown_subcommand(words[0]), response_type="ephemeral")
+        await respond(text=messages.unknown_subcommand(words[0], t), response_type="ephemeral")
 
 
 async def logout_button(
@@ -70,12 +73,13 @@ async def logout_button(
     team: str,
     user: str,
     memberships: Memberships,
+    t: Translator,
 ) -> None:
     """Log out from App Home or from a whoami reply."""
     await ack()
     forgotten, account = await forget(store, team, user)
     if body.get("response_url"):
-        text = messages.logged_out(account) if forgotten else messages.NOT_LINKED_LOGOUT
+        text = messages.logged_out(account, t) if forgotten else messages.not_linked_logout(t)
         await respond(text=text, response_type="ephemeral", replace_original=True)
     await refresh_home(store, config, team, user, client, memberships)
 

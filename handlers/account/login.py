@@ -27,6 +27,7 @@ from handlers.account.membership import Memberships
 from handlers.audit import LINK, audit
 from handlers.config import HandlerConfig
 from handlers.errors import UsageError, slack_error
+from handlers.i18n import ENGLISH, Translator, translator
 from handlers.store import LinkedAccount, Store, StoreUnavailable
 
 log = logging.getLogger("altegio.handlers")
@@ -38,9 +39,28 @@ SAVE_RESERVE = 0.4
 _EXPIRED_TRIGGER = {"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"}
 
 
-def login_metadata(response_url: str | None, *, replace: bool = False) -> str:
-    """Where to confirm the link privately once the modal is submitted (private_metadata)."""
-    return json.dumps({"response_url": response_url, "replace": replace} if response_url else {})
+def login_metadata(
+    response_url: str | None, *, replace: bool = False, language: str | None = None
+) -> str:
+    """Where to confirm the link privately once the modal is submitted, and in which language
+    the form was shown (private_metadata)."""
+    data: dict[str, Any] = {}
+    if response_url:
+        data = {"response_url": response_url, "replace": replace}
+    if language:
+        data["language"] = language
+    return json.dumps(data)
+
+
+def form_language(raw: str | None) -> Translator:
+    """The translator the form was shown in. The submission answers in it without asking Slack
+    for the person's locale again: Slack's 3 seconds are for Altegio (SUBMIT_BUDGET)."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return ENGLISH
+    language = data.get("language") if isinstance(data, dict) else None
+    return translator(language if isinstance(language, str) else None)
 
 
 def read_metadata(raw: str | None) -> tuple[str | None, bool]:
@@ -63,16 +83,16 @@ async def open_login_modal(
     *,
     response_url: str | None,
     replace: bool = False,
+    t: Translator = ENGLISH,
 ) -> None:
     current = await store.get_account(team, user)
-    view = messages.login_modal(login_metadata(response_url, replace=replace), current)
+    metadata = login_metadata(response_url, replace=replace, language=t.locale)
+    view = messages.login_modal(metadata, current, t)
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
         if slack_error(error) in _EXPIRED_TRIGGER:
-            raise UsageError(
-                "Slack gave me too little time to open the login form. Run `/altegio login` again."
-            ) from None
+            raise UsageError(messages.login_form_expired(t)) from None
         raise
 
 
@@ -83,13 +103,21 @@ async def login_button(
     store: Store,
     team: str,
     user: str,
+    t: Translator,
 ) -> None:
     """The "Link Altegio account" / "Log in" button, on a message or on App Home."""
     await ack()
     response_url = body.get("response_url")
     # A click on a message replaces that prompt with the confirmation; App Home has no message.
     await open_login_modal(
-        store, team, user, client, body["trigger_id"], response_url=response_url, replace=True
+        store,
+        team,
+        user,
+        client,
+        body["trigger_id"],
+        response_url=response_url,
+        replace=True,
+        t=t,
     )
 
 
@@ -105,10 +133,11 @@ async def login_submission(
     memberships: Memberships,
 ) -> None:
     started = time.monotonic()
+    t = form_language(view.get("private_metadata"))
     values = view.get("state", {}).get("values", {})
     login = _field(values, messages.LOGIN_BLOCK).strip()
     password = _field(values, messages.PASSWORD_BLOCK)
-    incomplete = messages.missing_fields(login, password)
+    incomplete = messages.missing_fields(login, password, t)
     if incomplete:
         await ack(response_action="errors", errors=incomplete)
         return
@@ -117,13 +146,13 @@ async def login_submission(
     except Exception as error:
         _log_refusal(error)
         await audit(store, team, user, LINK, ok=False, reason=_refusal_reason(error))
-        await ack(response_action="errors", errors=messages.login_refusal(error))
+        await ack(response_action="errors", errors=messages.login_refusal(error, t))
         return
     await ack()
     log.info("linked an Altegio account (Altegio user %s)", account.altegio_user_id)
     await audit(store, team, user, LINK, target=f"altegio user {account.altegio_user_id}")
     response_url, replace = read_metadata(view.get("private_metadata"))
-    await confirm_privately(client, user, account, response_url, replace=replace)
+    await confirm_privately(client, user, account, response_url, replace=replace, t=t)
     await refresh_home(store, config, team, user, client, memberships)
 
 
@@ -184,9 +213,10 @@ async def confirm_privately(
     response_url: str | None,
     *,
     replace: bool,
+    t: Translator = ENGLISH,
 ) -> None:
     """Tell the user who they are linked as: where they asked, else in a direct message."""
-    text = messages.linked(account)
+    text = messages.linked(account, t)
     if response_url:
         try:
             sent = await AsyncWebhookClient(response_url, timeout=5).send(

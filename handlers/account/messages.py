@@ -1,4 +1,5 @@
-"""Block Kit for /altegio, the login modal and App Home. Pure functions: data in, blocks out."""
+"""Block Kit for /altegio, the login modal and App Home. Pure functions: data in, blocks out,
+in the reader's language (`t`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from api import InvalidCredentials
 from handlers import blocks
 from handlers.blocks import LOGIN_ACTION, Block
 from handlers.errors import describe
+from handlers.i18n import ENGLISH, Translator
 from handlers.input import quote
 from handlers.store import LinkedAccount, Watch
 
@@ -23,108 +25,149 @@ PASSWORD_BLOCK = "password"  # noqa: S105 (a block id, not a secret)
 MAX_HOME_CHANNELS = 40
 MAX_LOCATIONS_SHOWN = 25
 
-USAGE = (
-    "*Usage*\n"
-    "`/altegio login` — link your Altegio account (opens a form)\n"
-    "`/altegio whoami` — show which Altegio account you are linked as\n"
-    "`/altegio logout` — unlink it; the bot forgets your session at once\n"
-    "`/altegio help` — this help"
-)
+
+def usage(t: Translator = ENGLISH) -> str:
+    return t._(
+        "*Usage*\n"
+        "`/altegio login` — link your Altegio account (opens a form)\n"
+        "`/altegio whoami` — show which Altegio account you are linked as\n"
+        "`/altegio logout` — unlink it; the bot forgets your session at once\n"
+        "`/altegio help` — this help"
+    )
 
 
-def unknown_subcommand(word: str) -> str:
-    shown = quote(word)
-    return f"`/altegio` has no `{shown}` command.\n\n{USAGE}"
+USAGE = usage()
 
 
-def slack_date(moment: datetime) -> str:
+def unknown_subcommand(word: str, t: Translator = ENGLISH) -> str:
+    return t._(
+        "`/altegio` has no `%(word)s` command.\n\n%(usage)s", word=quote(word), usage=usage(t)
+    )
+
+
+def slack_date(moment: datetime, t: Translator = ENGLISH) -> str:
     """A date Slack shows in the reader's own time zone; the fallback is UTC."""
     when = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    fallback = when.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
-    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    utc = when.astimezone(UTC)
+    # Slack fills in {date_short_pretty} and {time}; the words around them are ours.
+    shown = t._("{date_short_pretty} at {time}")
+    fallback = t._("%(date)s %(time)s UTC", date=t.format_date(utc), time=utc.strftime("%H:%M"))
+    return f"<!date^{int(when.timestamp())}^{shown}|{fallback}>"
 
 
 def display_name(account: LinkedAccount) -> str:
     return blocks.escape(account.name.strip() or account.login)
 
 
-def account_line(account: LinkedAccount) -> str:
-    return (
-        f"*{display_name(account)}* ({blocks.escape(account.login)}, "
-        f"Altegio user {account.altegio_user_id})"
+def account_line(account: LinkedAccount, t: Translator = ENGLISH) -> str:
+    return t._(
+        "*%(name)s* (%(login)s, Altegio user %(id)s)",
+        name=display_name(account),
+        login=blocks.escape(account.login),
+        id=account.altegio_user_id,
     )
 
 
-def _logout_button() -> Block:
-    element = blocks.button("Log out", LOGOUT_ACTION, style="danger")
+def _logout_button(t: Translator = ENGLISH) -> Block:
+    element = blocks.button(t._("Log out"), LOGOUT_ACTION, style="danger")
     element["confirm"] = {
-        "title": {"type": "plain_text", "text": "Unlink Altegio?"},
+        "title": {"type": "plain_text", "text": t._("Unlink Altegio?")},
         "text": {
             "type": "plain_text",
-            "text": "The bot will forget your Altegio session. You can link it again any time.",
+            "text": t._(
+                "The bot will forget your Altegio session. You can link it again any time."
+            ),
         },
-        "confirm": {"type": "plain_text", "text": "Log out"},
-        "deny": {"type": "plain_text", "text": "Cancel"},
+        "confirm": {"type": "plain_text", "text": t._("Log out")},
+        "deny": {"type": "plain_text", "text": t._("Cancel")},
         "style": "danger",
     }
     return element
 
 
-def _not_linked_text(service_account: bool) -> str:
-    text = "You have not linked an Altegio account."
+def _not_linked_text(service_account: bool, t: Translator = ENGLISH) -> str:
     if service_account:
-        text += (
-            " Until you do, commands that need one use this workspace's shared Altegio "
-            "service account."
+        return t._(
+            "You have not linked an Altegio account. Until you do, commands that need one use "
+            "this workspace's shared Altegio service account."
         )
-    return text
+    return t._("You have not linked an Altegio account.")
 
 
 # ------------------------------------------------------------------------- replies
 
 
-def whoami(account: LinkedAccount | None, *, service_account: bool = False) -> list[Block]:
+def whoami(
+    account: LinkedAccount | None, *, service_account: bool = False, t: Translator = ENGLISH
+) -> list[Block]:
     if account is None:
-        return blocks.login_prompt(_not_linked_text(service_account))
+        return blocks.login_prompt(_not_linked_text(service_account, t), t)
     return [
         blocks.section(
-            f"You are linked to Altegio as {account_line(account)}, "
-            f"since {slack_date(account.linked_at)}."
+            t._(
+                "You are linked to Altegio as %(account)s, since %(date)s.",
+                account=account_line(account, t),
+                date=slack_date(account.linked_at, t),
+            )
         ),
-        blocks.actions(_logout_button(), block_id="account"),
+        blocks.actions(_logout_button(t), block_id="account"),
     ]
 
 
-def whoami_text(account: LinkedAccount | None) -> str:
+def whoami_text(account: LinkedAccount | None, t: Translator = ENGLISH) -> str:
     if account is None:
-        return "You have not linked an Altegio account."
-    return f"Linked to Altegio as {display_name(account)} ({blocks.escape(account.login)})."
-
-
-def linked(account: LinkedAccount) -> str:
-    return (
-        f":white_check_mark: You are linked to Altegio as {account_line(account)}. "
-        "Commands that act in Altegio now run on your account; `/altegio logout` unlinks it."
+        return t._("You have not linked an Altegio account.")
+    return t._(
+        "Linked to Altegio as %(name)s (%(login)s).",
+        name=display_name(account),
+        login=blocks.escape(account.login),
     )
 
 
-def logged_out(account: LinkedAccount | None) -> str:
-    who = f" ({display_name(account)})" if account is not None else ""
-    return (
-        f"Done: I have forgotten your Altegio session{who}. "
-        "Run `/altegio login` to link an account again."
+def linked(account: LinkedAccount, t: Translator = ENGLISH) -> str:
+    return t._(
+        ":white_check_mark: You are linked to Altegio as %(account)s. "
+        "Commands that act in Altegio now run on your account; `/altegio logout` unlinks it.",
+        account=account_line(account, t),
     )
 
 
-NOT_LINKED_LOGOUT = "You are not linked to an Altegio account, so there is nothing to forget."
+def logged_out(account: LinkedAccount | None, t: Translator = ENGLISH) -> str:
+    if account is None:
+        return t._(
+            "Done: I have forgotten your Altegio session. "
+            "Run `/altegio login` to link an account again."
+        )
+    return t._(
+        "Done: I have forgotten your Altegio session (%(name)s). "
+        "Run `/altegio login` to link an account again.",
+        name=display_name(account),
+    )
+
+
+def not_linked_logout(t: Translator = ENGLISH) -> str:
+    return t._("You are not linked to an Altegio account, so there is nothing to forget.")
+
+
+NOT_LINKED_LOGOUT = not_linked_logout()
+
+
+def login_form_expired(t: Translator = ENGLISH) -> str:
+    return t._("Slack gave me too little time to open the login form. Run `/altegio login` again.")
 
 
 # ------------------------------------------------------------------------- login modal
 
 
-def login_modal(private_metadata: str, current: LinkedAccount | None = None) -> dict[str, Any]:
+# Slack allows 24 characters in a modal's title, submit and close buttons, in every language.
+MODAL_TITLE_MAX = 24
+
+
+def login_modal(
+    private_metadata: str, current: LinkedAccount | None = None, t: Translator = ENGLISH
+) -> dict[str, Any]:
     """The form asking for the Altegio login and password."""
-    intro = (
+    intro = t._(
         "Sign in with the e-mail or phone number and password you use for Altegio. "
         "The bot then acts in Altegio as you, and only for you."
     )
@@ -132,15 +175,17 @@ def login_modal(private_metadata: str, current: LinkedAccount | None = None) -> 
     if current is not None:
         view_blocks.append(
             blocks.context(
-                f"You are linked as {account_line(current)} now; "
-                "signing in again replaces that link."
+                t._(
+                    "You are linked as %(account)s now; signing in again replaces that link.",
+                    account=account_line(current, t),
+                )
             )
         )
     view_blocks += [
         {
             "type": "input",
             "block_id": LOGIN_BLOCK,
-            "label": {"type": "plain_text", "text": "Altegio login (e-mail or phone)"},
+            "label": {"type": "plain_text", "text": t._("Altegio login (e-mail or phone)")},
             "element": {
                 "type": "plain_text_input",
                 "action_id": LOGIN_BLOCK,
@@ -151,7 +196,7 @@ def login_modal(private_metadata: str, current: LinkedAccount | None = None) -> 
         {
             "type": "input",
             "block_id": PASSWORD_BLOCK,
-            "label": {"type": "plain_text", "text": "Altegio password"},
+            "label": {"type": "plain_text", "text": t._("Altegio password")},
             "element": {
                 "type": "plain_text_input",
                 "action_id": PASSWORD_BLOCK,
@@ -159,7 +204,7 @@ def login_modal(private_metadata: str, current: LinkedAccount | None = None) -> 
             },
             "hint": {
                 "type": "plain_text",
-                "text": (
+                "text": t._(
                     "Slack has no hidden password field, so the password shows as you type. "
                     "It is sent to Altegio once to sign you in and is never stored; "
                     "the bot keeps only the session Altegio returns, encrypted."
@@ -171,34 +216,39 @@ def login_modal(private_metadata: str, current: LinkedAccount | None = None) -> 
         "type": "modal",
         "callback_id": LOGIN_CALLBACK,
         "private_metadata": private_metadata,
-        "title": {"type": "plain_text", "text": "Link Altegio account"},
-        "submit": {"type": "plain_text", "text": "Log in"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _short(t._("Altegio login"))},
+        "submit": {"type": "plain_text", "text": _short(t._("Log in"))},
+        "close": {"type": "plain_text", "text": _short(t._("Cancel"))},
         "blocks": view_blocks,
     }
 
 
-def missing_fields(login: str, password: str) -> dict[str, str]:
+def _short(text: str) -> str:
+    """A modal's title or button: a translation too long for Slack would lose the whole form."""
+    return blocks.clip(text, MODAL_TITLE_MAX)
+
+
+def missing_fields(login: str, password: str, t: Translator = ENGLISH) -> dict[str, str]:
     """Field errors for an incomplete form (Slack usually stops these itself)."""
     errors: dict[str, str] = {}
     if not login.strip():
-        errors[LOGIN_BLOCK] = "Enter the e-mail or phone number you sign in to Altegio with."
+        errors[LOGIN_BLOCK] = t._("Enter the e-mail or phone number you sign in to Altegio with.")
     if not password.strip():
-        errors[PASSWORD_BLOCK] = "Enter your Altegio password."
+        errors[PASSWORD_BLOCK] = t._("Enter your Altegio password.")
     return errors
 
 
-def login_refusal(error: BaseException) -> dict[str, str]:
+def login_refusal(error: BaseException, t: Translator = ENGLISH) -> dict[str, str]:
     """The field error that keeps the modal open when signing in did not work."""
     match error:
         case InvalidCredentials():
-            text = "Altegio did not accept that login and password. Check both and try again."
+            text = t._("Altegio did not accept that login and password. Check both and try again.")
         case TimeoutError():  # also asyncio.wait_for giving up
-            text = (
+            text = t._(
                 "Altegio is slow to answer right now, so I stopped waiting. Try again in a minute."
             )
         case _:
-            text = describe(error)
+            text = describe(error, t)
     return {PASSWORD_BLOCK: text}
 
 

@@ -9,26 +9,30 @@ import phonenumbers
 import pycountry
 from phonenumbers import PhoneNumberType
 
+from handlers.i18n import N_
+
 MAX_INPUT = 40
+# In English, as the card shows them; the card translates them for its reader.
 _TYPES = {
-    PhoneNumberType.MOBILE: "mobile",
-    PhoneNumberType.FIXED_LINE: "landline",
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline or mobile",
-    PhoneNumberType.TOLL_FREE: "toll-free",
-    PhoneNumberType.PREMIUM_RATE: "premium-rate",
-    PhoneNumberType.VOIP: "VoIP",
-    PhoneNumberType.PAGER: "pager",
-    PhoneNumberType.UAN: "universal access",
-    PhoneNumberType.VOICEMAIL: "voicemail",
-    PhoneNumberType.SHARED_COST: "shared-cost",
-    PhoneNumberType.PERSONAL_NUMBER: "personal",
+    PhoneNumberType.MOBILE: N_("mobile"),
+    PhoneNumberType.FIXED_LINE: N_("landline"),
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: N_("landline or mobile"),
+    PhoneNumberType.TOLL_FREE: N_("toll-free"),
+    PhoneNumberType.PREMIUM_RATE: N_("premium-rate"),
+    PhoneNumberType.VOIP: N_("VoIP"),
+    PhoneNumberType.PAGER: N_("pager"),
+    PhoneNumberType.UAN: N_("universal access"),
+    PhoneNumberType.VOICEMAIL: N_("voicemail"),
+    PhoneNumberType.SHARED_COST: N_("shared-cost"),
+    PhoneNumberType.PERSONAL_NUMBER: N_("personal"),
 }
+UNKNOWN_TYPE = N_("unknown")
 
 
 @dataclass(frozen=True)
 class ParsedPhone:
     e164: str  # "+442079460958": what Altegio is asked about
-    country: str  # "United Kingdom", or "" when unknown
+    country: str  # "United Kingdom" (English; the card names it in its reader's language), or ""
     region: str  # "GB", or ""
     line_type: str  # "landline", "mobile", … or "unknown"
     plausible: bool  # phonenumbers' own opinion, shown beside Altegio's verdict
@@ -72,6 +76,6 @@ def parse_phone(text: str) -> ParsedPhone:
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         country=country_name(region),
         region=region,
-        line_type=_TYPES.get(phonenumbers.number_type(number), "unknown"),
+        line_type=_TYPES.get(phonenumbers.number_type(number), UNKNOWN_TYPE),
         plausible=phonenumbers.is_valid_number(number),
     )
