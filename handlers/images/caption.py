@@ -25,9 +25,12 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
+from handlers.i18n import ENGLISH, Translator
 from handlers.input import quote
 from handlers.words import CAPTION_ID_WORDS, CAPTION_WORDS, fold
 
@@ -80,7 +83,15 @@ _FORMATTING = re.compile(r"[*~`]")
 
 
 class CaptionError(ValueError):
-    """The caption is meant for the bot but cannot be acted on; str() says how to fix it."""
+    """The caption is meant for the bot but cannot be acted on. `text(t)` says how to fix it
+    in the reader's language (the parser itself knows no reader); str() says it in English."""
+
+    def __init__(self, say: Callable[[Translator], str]) -> None:
+        self._say = say
+        super().__init__(say(ENGLISH))
+
+    def text(self, t: Translator = ENGLISH) -> str:
+        return self._say(t)
 
 
 @dataclass(frozen=True)
@@ -91,12 +102,8 @@ class Target:
 
     @property
     def label(self) -> str:
-        """How people name it: "team member 17", "service 9"."""
-        return f"{entity_label(self.entity)} {self.entity_id}"
-
-
-def entity_label(entity: Entity) -> str:
-    return "team member" if entity == "master" else "service"
+        """How the log and the audit trail name it: "team member 17", "service 9"."""
+        return f"{'team member' if self.entity == 'master' else 'service'} {self.entity_id}"
 
 
 @dataclass(frozen=True)
@@ -119,15 +126,14 @@ def parse_caption(text: str) -> Target | None:
     kinds = {m.kind for m in entities}
     if len(kinds) > 1:
         raise CaptionError(
-            "Name either a team member or a service, not both: one photo goes to one of them."
+            lambda t: t._(
+                "Name either a team member or a service, not both: one photo goes to one of them."
+            )
         )
     entity: Entity = entities[0].kind  # type: ignore[assignment]
-    entity_id = _one_id(entities, entity_label(entity))
+    entity_id = _one_id(entities, entity)
     if not locations:
-        raise CaptionError(
-            f"Which location is {entity_label(entity)} {entity_id} in? "
-            f"Add `location <id>`, e.g. `{_example(entity, entity_id)}`."
-        )
+        raise CaptionError(partial(_which_location, entity=entity, entity_id=entity_id))
     location_id = _one_id(locations, "location")
     return Target(entity=entity, entity_id=entity_id, location_id=location_id)
 
@@ -170,31 +176,88 @@ def _meant(mentions: list[_Mention]) -> list[_Mention]:
     return with_ids or mentions
 
 
-def _one_id(mentions: list[_Mention], what: str) -> int:
+def _one_id(mentions: list[_Mention], kind: Kind) -> int:
     ids: list[int] = []
     for mention in mentions:
         if not mention.raw:
-            raise CaptionError(
-                f"`{quote(mention.word)}` needs an id after it, like `{quote(mention.word)} 17`."
-            )
+            raise CaptionError(partial(_needs_id, word=quote(mention.word)))
         value = mention.raw
         if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID_DIGITS:
-            raise CaptionError(
-                f"`{quote(value)}` is not a {what} id: ids are whole numbers, like `17`."
-            )
+            raise CaptionError(partial(_not_a_number, kind=kind, value=quote(value)))
         if int(value) == 0:
-            raise CaptionError(f"`{value}` is not a {what} id: ids start at 1.")
+            raise CaptionError(partial(_starts_at_one, kind=kind, value=value))
         if int(value) not in ids:
             ids.append(int(value))
     if len(ids) > 1:
-        listed = ", ".join(map(str, ids[:LISTED_IDS]))
-        if len(ids) > LISTED_IDS:  # a caption may name thousands
-            listed += f" and {len(ids) - LISTED_IDS} more"
-        raise CaptionError(
-            f"The caption names {len(ids)} different {what} ids ({listed}); name one."
-        )
+        raise CaptionError(partial(_several, kind=kind, ids=ids))
     return ids[0]
 
 
-def _example(entity: Entity, entity_id: int) -> str:
-    return f"{entity} {entity_id} location 4523464"
+# One whole sentence per kind of record: languages inflect the noun, so it is never slotted in.
+# The examples are captions in the reader's own words (a test parses each of them).
+
+
+def _needs_id(t: Translator, word: str) -> str:
+    return t._("`%(word)s` needs an id after it, like `%(word)s 17`.", word=word)
+
+
+def _which_location(t: Translator, entity: Entity, entity_id: int) -> str:
+    if entity == "master":
+        return t._(
+            "Which location is team member %(id)s in? Add `location <id>`, "
+            "e.g. `master %(id)s location 4523464`.",
+            id=entity_id,
+        )
+    return t._(
+        "Which location is service %(id)s in? Add `location <id>`, "
+        "e.g. `service %(id)s location 4523464`.",
+        id=entity_id,
+    )
+
+
+def _not_a_number(t: Translator, kind: Kind, value: str) -> str:
+    if kind == "master":
+        return t._(
+            "`%(value)s` is not a team member id: ids are whole numbers, like `17`.", value=value
+        )
+    if kind == "service":
+        return t._(
+            "`%(value)s` is not a service id: ids are whole numbers, like `17`.", value=value
+        )
+    return t._("`%(value)s` is not a location id: ids are whole numbers, like `17`.", value=value)
+
+
+def _starts_at_one(t: Translator, kind: Kind, value: str) -> str:
+    if kind == "master":
+        return t._("`%(value)s` is not a team member id: ids start at 1.", value=value)
+    if kind == "service":
+        return t._("`%(value)s` is not a service id: ids start at 1.", value=value)
+    return t._("`%(value)s` is not a location id: ids start at 1.", value=value)
+
+
+def _several(t: Translator, kind: Kind, ids: list[int]) -> str:
+    listed = ", ".join(str(i) for i in ids[:LISTED_IDS])
+    if len(ids) > LISTED_IDS:  # a caption may name thousands
+        extra = len(ids) - LISTED_IDS
+        listed = t.ngettext("%(ids)s and %(n)s more", "%(ids)s and %(n)s more", extra, ids=listed)
+    n = len(ids)
+    if kind == "master":
+        return t.ngettext(
+            "The caption names %(n)s different team member ids (%(ids)s); name one.",
+            "The caption names %(n)s different team member ids (%(ids)s); name one.",
+            n,
+            ids=listed,
+        )
+    if kind == "service":
+        return t.ngettext(
+            "The caption names %(n)s different service ids (%(ids)s); name one.",
+            "The caption names %(n)s different service ids (%(ids)s); name one.",
+            n,
+            ids=listed,
+        )
+    return t.ngettext(
+        "The caption names %(n)s different location ids (%(ids)s); name one.",
+        "The caption names %(n)s different location ids (%(ids)s); name one.",
+        n,
+        ids=listed,
+    )

@@ -26,6 +26,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from handlers.i18n import ENGLISH, Translator
+
 log = logging.getLogger("altegio.images")
 
 JPEG = "image/jpeg"
@@ -40,7 +42,8 @@ CONCURRENT_DOWNLOADS = 4  # connections kept per slot count's worth of downloads
 
 
 class DownloadError(Exception):
-    """A file that cannot be uploaded; `str()` is the sentence for the thread.
+    """A file that cannot be uploaded; `str()` is the sentence for the thread, in the language
+    of the person who shared it (`Downloader.fetch`'s `t`).
 
     `retryable` says whether trying again later could help (a button is offered).
     """
@@ -134,15 +137,28 @@ def blocks_safe(word: str) -> str:
     return "".join(c for c in word if c.isalnum() or c in "-_")[:20] or "unknown"
 
 
-def _size_text(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+def _size_text(size: int, t: Translator) -> str:
+    if size >= 1024 * 1024:
+        return t._("%(size)s MB", size=t.format_number(round(size / (1024 * 1024), 1)))
+    return t._("%(size)s KB", size=t.format_number(size // 1024))
 
 
-def too_large(size: int | None, limit: int) -> TooLarge:
-    shown = f" ({_size_text(size)})" if size else ""
+def too_large(size: int | None, limit: int, t: Translator = ENGLISH) -> TooLarge:
+    if size:
+        return TooLarge(
+            t._(
+                "it is larger (%(size)s) than the %(limit)s I accept for Altegio. "
+                "Share a smaller copy of the photo.",
+                size=_size_text(size, t),
+                limit=_size_text(limit, t),
+            )
+        )
     return TooLarge(
-        f"it is larger{shown} than the {_size_text(limit)} I accept for Altegio. "
-        "Share a smaller copy of the photo."
+        t._(
+            "it is larger than the %(limit)s I accept for Altegio. "
+            "Share a smaller copy of the photo.",
+            limit=_size_text(limit, t),
+        )
     )
 
 
@@ -196,8 +212,10 @@ class Downloader:
         token: str | None,
         trusted_hosts: Iterable[str],
         max_bytes: int,
+        t: Translator = ENGLISH,
     ) -> tuple[bytes, str]:
-        """The file's bytes and their type (JPEG or PNG), or a DownloadError saying why not.
+        """The file's bytes and their type (JPEG or PNG), or a DownloadError saying why not,
+        in `t`'s language.
 
         Call it holding a `slot`: the bytes returned count against it until they are dropped.
         """
@@ -205,29 +223,31 @@ class Downloader:
         if not may_carry_token(url, trusted):
             # Only files Slack itself hosts are fetched: the link came from Slack, and a link to
             # anywhere else (an external file) is not ours to download with the bot's token.
-            raise FileGone("it is not stored in Slack, so I can't download it.")
+            raise FileGone(t._("it is not stored in Slack, so I can't download it."))
         client = self._client_for_this_loop()
         try:
             async with asyncio.timeout(DOWNLOAD_SECONDS):
                 data, content_type = await self._follow(
-                    client, url, token=token, trusted=trusted, max_bytes=max_bytes
+                    client, url, token=token, trusted=trusted, max_bytes=max_bytes, t=t
                 )
         except TimeoutError:
-            raise DownloadError("Slack took too long to send it.") from None
+            raise DownloadError(t._("Slack took too long to send it.")) from None
         except httpx.HTTPError as exc:
             log.warning("file download failed: %s", type(exc).__name__)
             raise DownloadError(
-                f"I could not download it from Slack ({type(exc).__name__})."
+                t._("I could not download it from Slack (%(error)s).", error=type(exc).__name__)
             ) from None
         if looks_like_html(data, content_type):
             raise ScopeMissing(
-                "Slack sent its sign-in page instead of the file: this app needs the "
-                "`files:read` scope. Ask a workspace admin to add it (or to reinstall the app "
-                "if it was added already), then try again."
+                t._(
+                    "Slack sent its sign-in page instead of the file: this app needs the "
+                    "`files:read` scope. Ask a workspace admin to add it (or to reinstall the "
+                    "app if it was added already), then try again."
+                )
             )
         kind = sniff(data)
         if kind is None:
-            raise NotAnImage("its contents are not a JPEG or PNG image.")
+            raise NotAnImage(t._("its contents are not a JPEG or PNG image."))
         return data, kind
 
     async def _follow(
@@ -238,6 +258,7 @@ class Downloader:
         token: str | None,
         trusted: tuple[str, ...],
         max_bytes: int,
+        t: Translator,
     ) -> tuple[bytes, str]:
         for _ in range(MAX_REDIRECTS + 1):
             headers = {"Accept": "image/jpeg, image/png, */*;q=0.5", "Accept-Encoding": "identity"}
@@ -247,23 +268,31 @@ class Downloader:
                 if response.status_code in _REDIRECTS:
                     location = response.headers.get("location")
                     if not location:
-                        raise DownloadError("Slack redirected the download nowhere.")
+                        raise DownloadError(t._("Slack redirected the download nowhere."))
                     url = urljoin(url, location)
                     if urlsplit(url).scheme not in ("http", "https"):
-                        raise DownloadError("Slack redirected the download to an unusable address.")
+                        raise DownloadError(
+                            t._("Slack redirected the download to an unusable address.")
+                        )
                     log.info("file download redirected to %s", urlsplit(url).hostname)
                     continue
                 if response.status_code in (404, 410):
-                    raise FileGone("Slack no longer has the file (it may have been deleted).")
+                    raise FileGone(t._("Slack no longer has the file (it may have been deleted)."))
                 if response.status_code in (401, 403):
                     raise ScopeMissing(
-                        f"Slack refused the download (HTTP {response.status_code}): "
-                        "this app needs the `files:read` scope and to be in this channel."
+                        t._(
+                            "Slack refused the download (HTTP %(status)s): this app needs the "
+                            "`files:read` scope and to be in this channel.",
+                            status=response.status_code,
+                        )
                     )
                 if response.status_code != 200:
                     raise DownloadError(
-                        f"Slack answered HTTP {response.status_code} to the download; "
-                        "try again in a moment."
+                        t._(
+                            "Slack answered HTTP %(status)s to the download; "
+                            "try again in a moment.",
+                            status=response.status_code,
+                        )
                     )
                 content_type = response.headers.get("content-type", "")
                 if looks_like_html(b"", content_type):
@@ -271,16 +300,19 @@ class Downloader:
                 encoding = response.headers.get("content-encoding", "").strip().lower()
                 if encoding not in ("", "identity"):
                     raise DownloadError(
-                        f"Slack sent it compressed ({blocks_safe(encoding)}), which an image "
-                        "never needs; try again in a moment."
+                        t._(
+                            "Slack sent it compressed (%(encoding)s), which an image never "
+                            "needs; try again in a moment.",
+                            encoding=blocks_safe(encoding),
+                        )
                     )
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
-                    raise too_large(int(declared), max_bytes)
+                    raise too_large(int(declared), max_bytes, t)
                 body = bytearray()
                 async for chunk in response.aiter_bytes():  # no Content-Encoding: as sent
                     body += chunk
                     if len(body) > max_bytes:
-                        raise too_large(None, max_bytes)
+                        raise too_large(None, max_bytes, t)
                 return bytes(body), content_type
-        raise DownloadError("Slack redirected the download too many times.")
+        raise DownloadError(t._("Slack redirected the download too many times."))

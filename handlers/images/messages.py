@@ -1,4 +1,5 @@
-"""Block Kit and texts for photo shares. Pure functions: data in, (text, blocks) out."""
+"""Block Kit and texts for photo shares. Pure functions: data in, (text, blocks) out, in the
+language of the person who shared the photo or pressed Try again (`t`)."""
 
 from __future__ import annotations
 
@@ -10,108 +11,218 @@ from urllib.parse import urljoin, urlsplit
 from api import ImageUpload
 from handlers import blocks
 from handlers.blocks import Message
+from handlers.i18n import ENGLISH, Translator
 from handlers.images.caption import Entity, Target
 
 RETRY_ACTION = "images_retry"
 SUCCESS_EMOJI = "white_check_mark"
 FAILURE_EMOJI = "x"
 
-USAGE = (
-    "*Photo captions*\n"
-    "`master 17 location 4523464` — make the photo team member 17's image\n"
-    "`service 9 location 4523464` — make it service 9's image\n"
-    "`team_member` or `staff` work like `master`, `company` like `location`, "
-    "and ids may be written `17`, `#17` or `id 17`."
-)
 
-
-FILE_GONE = "Slack no longer has the file."
-NO_DOWNLOAD_LINK = "Slack gave me no link to download it."
-TOOK_TOO_LONG = "it took too long (Slack or Altegio is slow or busy right now)."
-UPLOADER_NOT_LINKED = (
-    "the Altegio account that would upload it is not linked. Link it, then press Try again."
-)
-
-
-def files_info_failed(error: str | None) -> str:
-    return f"Slack would not describe the file ({blocks.escape(blocks.clip(error or '', 60))})."
-
-
-def not_jpeg_or_png(kind_name: str) -> str:
-    return f"Altegio takes JPEG and PNG images, and this is a {blocks.escape(kind_name)}."
-
-
-def mislabelled(declared: str, actual: str) -> str:
-    return (
-        f"Slack calls it a {declared} image, but it holds {actual} data; "
-        "save it again as a proper JPEG or PNG and share that."
+def usage(t: Translator = ENGLISH) -> str:
+    return t._(
+        "*Photo captions*\n"
+        "`master 17 location 4523464` — make the photo team member 17's image\n"
+        "`service 9 location 4523464` — make it service 9's image\n"
+        "`team_member` or `staff` work like `master`, `company` like `location`, "
+        "and ids may be written `17`, `#17` or `id 17`."
     )
 
 
-def usage_reply(problem: str) -> Message:
+USAGE = usage()
+
+
+def file_gone(t: Translator = ENGLISH) -> str:
+    return t._("Slack no longer has the file.")
+
+
+def no_download_link(t: Translator = ENGLISH) -> str:
+    return t._("Slack gave me no link to download it.")
+
+
+def took_too_long(t: Translator = ENGLISH) -> str:
+    return t._("it took too long (Slack or Altegio is slow or busy right now).")
+
+
+def uploader_not_linked(t: Translator = ENGLISH) -> str:
+    return t._(
+        "the Altegio account that would upload it is not linked. Link it, then press Try again."
+    )
+
+
+def button_expired(t: Translator = ENGLISH) -> str:
+    return t._("This button no longer works. Share the photo again, please.")
+
+
+def file_not_found(t: Translator = ENGLISH) -> str:
+    return t._("Slack no longer has that file, so there is nothing to upload.")
+
+
+def upload_failed(t: Translator = ENGLISH) -> str:
+    return t._("The upload failed.")
+
+
+def files_info_failed(error: str | None, t: Translator = ENGLISH) -> str:
+    return t._("Slack would not describe the file (%(error)s).", error=blocks.escape(str(error)))
+
+
+def not_jpeg_or_png(kind_name: str, t: Translator = ENGLISH) -> str:
+    return t._(
+        "Altegio takes JPEG and PNG images, and this is a %(kind)s.",
+        kind=blocks.escape(kind_name),
+    )
+
+
+def mislabelled(declared: str, actual: str, t: Translator = ENGLISH) -> str:
+    return t._(
+        "Slack calls it a %(declared)s image, but it holds %(actual)s data; "
+        "save it again as a proper JPEG or PNG and share that.",
+        declared=declared,
+        actual=actual,
+    )
+
+
+def usage_reply(problem: str, t: Translator = ENGLISH) -> Message:
     return Message(
-        f"{problem}\n\n{USAGE}",
-        [blocks.section(f":information_source: {problem}"), blocks.section(USAGE)],
+        f"{problem}\n\n{usage(t)}",
+        [blocks.section(f":information_source: {problem}"), blocks.section(usage(t))],
     )
 
 
-def login_prompt(file_names: list[str]) -> Message:
-    what = _names(file_names)
-    text = (
-        f"To upload {what} to Altegio I need your Altegio account. "
-        "Link it with the button (or `/altegio login`), then share the photo again."
+def login_prompt(file_names: list[str], t: Translator = ENGLISH) -> Message:
+    text = t._(
+        "To upload %(files)s to Altegio I need your Altegio account. "
+        "Link it with the button (or `/altegio login`), then share the photo again.",
+        files=_names(file_names, t),
     )
-    return Message(text, blocks.login_prompt(text))
+    return Message(text, blocks.login_prompt(text, t))
 
 
-def already_handled(name: str) -> Message:
-    text = f"`{_safe(name)}` has been uploaded to Altegio already (or is being uploaded now)."
+def already_handled(name: str, t: Translator = ENGLISH) -> Message:
+    text = t._(
+        "`%(file)s` has been uploaded to Altegio already (or is being uploaded now).",
+        file=_safe(name, t),
+    )
     return Message(text, [blocks.context(f":information_source: {text}")])
 
 
+def _uploaded_text(name: str, target: Target, bound: bool, t: Translator) -> str:
+    # One whole sentence per record kind and outcome: languages inflect "team member".
+    values = {"file": name, "id": target.entity_id, "location": target.location_id}
+    if target.entity == "master":
+        if bound:
+            return t._(
+                "`%(file)s` is now the image of team member %(id)s at location %(location)s.",
+                **values,
+            )
+        return t._(
+            "`%(file)s` was uploaded for team member %(id)s at location %(location)s, "
+            "but Altegio did not bind it (it may need binding in Altegio).",
+            **values,
+        )
+    if bound:
+        return t._(
+            "`%(file)s` is now the image of service %(id)s at location %(location)s.", **values
+        )
+    return t._(
+        "`%(file)s` was uploaded for service %(id)s at location %(location)s, "
+        "but Altegio did not bind it (it may need binding in Altegio).",
+        **values,
+    )
+
+
 def uploaded(
-    name: str, target: Target, result: ImageUpload, *, user_id: str, web_url: str
+    name: str,
+    target: Target,
+    result: ImageUpload,
+    *,
+    user_id: str,
+    web_url: str,
+    t: Translator = ENGLISH,
 ) -> Message:
     group = result.image_group
-    what = f"{target.label} at location {target.location_id}"
-    if result.image_binded:
-        text = f"`{_safe(name)}` is now the image of {what}."
-    else:
-        text = (
-            f"`{_safe(name)}` was uploaded for {what}, "
-            "but Altegio did not bind it (it may need binding in Altegio)."
-        )
+    text = _uploaded_text(_safe(name, t), target, bool(result.image_binded), t)
     details = []
     if group is not None:
-        details.append(f"Image group {group.id}")
+        details.append(t._("Image group %(id)s", id=group.id))
     link = image_link(result, web_url)
     if link:
-        details.append(f"<{link}|View the image>")
-    details.append(f"Uploaded with <@{user_id}>'s Altegio account")
+        details.append(f"<{link}|{t._('View the image')}>")
+    details.append(t._("Uploaded with <@%(user)s>'s Altegio account", user=user_id))
     return Message(
         text, [blocks.section(f":{SUCCESS_EMOJI}: {text}"), blocks.context(" · ".join(details))]
     )
 
 
-def failed(name: str, target: Target | None, reason: str, retry: RetryRequest | None) -> Message:
-    what = f" for {target.label} at location {target.location_id}" if target else ""
-    text = f"`{_safe(name)}` was not uploaded{what}: {reason}"
+def _failed_text(name: str, target: Target | None, reason: str, t: Translator) -> str:
+    if target is None:
+        return t._("`%(file)s` was not uploaded: %(reason)s", file=name, reason=reason)
+    values = {"file": name, "id": target.entity_id, "location": target.location_id}
+    if target.entity == "master":
+        return t._(
+            "`%(file)s` was not uploaded for team member %(id)s at location %(location)s: "
+            "%(reason)s",
+            reason=reason,
+            **values,
+        )
+    return t._(
+        "`%(file)s` was not uploaded for service %(id)s at location %(location)s: %(reason)s",
+        reason=reason,
+        **values,
+    )
+
+
+def failed(
+    name: str,
+    target: Target | None,
+    reason: str,
+    retry: RetryRequest | None,
+    t: Translator = ENGLISH,
+) -> Message:
+    text = _failed_text(_safe(name, t), target, reason, t)
     out = [blocks.section(f":{FAILURE_EMOJI}: {text}")]
     if retry is not None:
         out.append(
             blocks.actions(
-                blocks.button("Try again", RETRY_ACTION, retry.encode()),
+                blocks.button(t._("Try again"), RETRY_ACTION, retry.encode()),
                 block_id="images_retry",
             )
         )
     return Message(text, out)
 
 
-def retried(user_id: str, original_text: str) -> Message:
-    text = f"{original_text}\n<@{user_id}> tried again: see the reply below."
-    return Message(
-        text, [blocks.section(original_text), blocks.context(f"<@{user_id}> tried again.")]
+def retried(user_id: str, original_text: str, t: Translator = ENGLISH) -> Message:
+    text = t._(
+        "%(original)s\n<@%(user)s> tried again: see the reply below.",
+        original=original_text,
+        user=user_id,
     )
+    return Message(
+        text,
+        [
+            blocks.section(original_text),
+            blocks.context(t._("<@%(user)s> tried again.", user=user_id)),
+        ],
+    )
+
+
+def not_found_in_altegio(target: Target, said: str, t: Translator = ENGLISH) -> str:
+    """Altegio's 404 for an upload; `said` is Altegio's own words (escaped), or ""."""
+    values = {"id": target.entity_id, "location": target.location_id, "said": said}
+    if target.entity == "master":
+        if said:
+            return t._(
+                "Altegio could not find team member %(id)s at location %(location)s "
+                "(it said: %(said)s).",
+                **values,
+            )
+        return t._("Altegio could not find team member %(id)s at location %(location)s.", **values)
+    if said:
+        return t._(
+            "Altegio could not find service %(id)s at location %(location)s (it said: %(said)s).",
+            **values,
+        )
+    return t._("Altegio could not find service %(id)s at location %(location)s.", **values)
 
 
 def image_link(result: ImageUpload, web_url: str) -> str | None:
@@ -132,15 +243,20 @@ def image_link(result: ImageUpload, web_url: str) -> str | None:
     return link
 
 
-def _names(names: list[str]) -> str:
-    shown = [f"`{_safe(n)}`" for n in names[:3]]
+def _names(names: list[str], t: Translator = ENGLISH) -> str:
+    shown = [f"`{_safe(n, t)}`" for n in names[:3]]
+    if not shown:
+        return t._("this photo")
     if len(names) > 3:
-        shown.append(f"{len(names) - 3} more")
-    return ", ".join(shown) if shown else "this photo"
+        more = len(names) - 3
+        return t.ngettext(
+            "%(files)s and %(n)s more", "%(files)s and %(n)s more", more, files=", ".join(shown)
+        )
+    return t.join(shown)
 
 
-def _safe(name: str) -> str:
-    return blocks.escape(blocks.clip(name.replace("`", "'"), 80)) or "the file"
+def _safe(name: str, t: Translator = ENGLISH) -> str:
+    return blocks.escape(blocks.clip(name.replace("`", "'"), 80)) or t._("the file")
 
 
 @dataclass(frozen=True)

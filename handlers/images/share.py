@@ -20,6 +20,7 @@ from handlers.audit import PHOTO, audit
 from handlers.config import HandlerConfig
 from handlers.credentials import credential_for
 from handlers.errors import NotLinked, UsageError, slack_error
+from handlers.i18n import Translator
 from handlers.images import messages
 from handlers.images.caption import CaptionError, parse_caption
 from handlers.images.download import Downloader
@@ -57,6 +58,7 @@ class ImageShares:
         config: HandlerConfig,
         team: str,
         user: str,
+        t: Translator,
     ) -> None:
         files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
         user_id = event.get("user")
@@ -75,7 +77,7 @@ class ImageShares:
         except CaptionError as problem:
             if await _first_delivery(store, team, body, request, share):
                 await _refused(store, team, share, files, "caption not usable")
-                await reply(client, share, messages.usage_reply(str(problem)))
+                await reply(client, share, messages.usage_reply(problem.text(t), t))
             return
         if target is None:
             log.debug("photo share %s: the caption is not for the bot", share.ts)
@@ -86,15 +88,15 @@ class ImageShares:
             await credential_for(store, config, team, user, required=True)
         except NotLinked:
             await _refused(store, team, share, files, "sharer not linked")
-            text, prompt = messages.login_prompt([file_name(f) for f in files])
+            text, prompt = messages.login_prompt([file_name(f) for f in files], t)
             await whisper(client, share, text, prompt)
             return
-        up = Uploader(client, altegio, store, config, team, self.downloader)
+        up = Uploader(client, altegio, store, config, team, self.downloader, t)
         results = []
         for file in files[:MAX_FILES_PER_SHARE]:
             result = await upload_file(up, share, target, file)
             if result is Result.SKIPPED:
-                await reply(client, share, messages.already_handled(file_name(file)))
+                await reply(client, share, messages.already_handled(file_name(file), t))
             results.append(result)
         await react(client, share, results)
 
@@ -110,19 +112,18 @@ class ImageShares:
         config: HandlerConfig,
         team: str,
         user: str,
+        t: Translator,
     ) -> None:
         await ack()
         wanted = RetryRequest.decode(action.get("value"))
         if wanted is None:
-            raise UsageError("This button no longer works. Share the photo again, please.")
+            raise UsageError(messages.button_expired(t))
         await credential_for(store, config, team, user, required=True)  # not linked: error handler
         try:
             info = await client.files_info(file=wanted.file_id)
         except SlackApiError as exc:
             if slack_error(exc) == "file_not_found":
-                raise UsageError(
-                    "Slack no longer has that file, so there is nothing to upload."
-                ) from None
+                raise UsageError(messages.file_not_found(t)) from None
             raise
         share = Share(
             channel_id=wanted.channel_id,
@@ -130,18 +131,18 @@ class ImageShares:
             thread_ts=wanted.thread_ts,
             user_id=user,
         )
-        up = Uploader(client, altegio, store, config, team, self.downloader)
+        up = Uploader(client, altegio, store, config, team, self.downloader, t)
         result = await upload_file(up, share, wanted.target, info["file"])
         if result is Result.SKIPPED:
-            text, notice = messages.already_handled(file_name(info["file"]))
+            text, notice = messages.already_handled(file_name(info["file"]), t)
             await respond(
                 text=text, blocks=notice, response_type="ephemeral", replace_original=False
             )
             return
         await react(client, share, [result])
         # The old button would start yet another attempt; leave the message, drop the button.
-        original = _first_section_text(body.get("message") or {})
-        text, note = messages.retried(share.user_id, original)
+        original = _first_section_text(body.get("message") or {}) or messages.upload_failed(t)
+        text, note = messages.retried(share.user_id, original, t)
         try:
             await respond(text=text, blocks=note, replace_original=True)
         except Exception:  # cosmetic: the new outcome is in the thread already
@@ -186,4 +187,4 @@ def _first_section_text(message: dict[str, Any]) -> str:
             text = (block.get("text") or {}).get("text")
             if text:
                 return str(text)
-    return str(message.get("text") or "The upload failed.")
+    return str(message.get("text") or "")

@@ -39,6 +39,7 @@ from handlers.errors import (
     reply_blocks,
     slack_error,
 )
+from handlers.i18n import ENGLISH, Translator
 from handlers.images import messages
 from handlers.images.caption import Target
 from handlers.images.download import (
@@ -86,6 +87,7 @@ class Uploader:
     config: HandlerConfig
     team: str
     downloader: Downloader
+    t: Translator = ENGLISH  # the language of whoever acts: replies in the thread speak it
 
 
 class _Refused(Exception):
@@ -110,7 +112,7 @@ async def upload_file(
     except _Refused as refused:
         await _audit(up, share, target, file, ok=False, reason=str(refused))
         retry = _retry_request(share, target, file) if refused.retryable else None
-        await reply(up.client, share, messages.failed(name, target, str(refused), retry))
+        await reply(up.client, share, messages.failed(name, target, str(refused), retry, up.t))
         return Result.FAILED
     group = result.image_group.id if result.image_group else None
     await _audit(up, share, target, file, ok=True, reason=f"image group {group}")
@@ -118,7 +120,12 @@ async def upload_file(
         up.client,
         share,
         messages.uploaded(
-            name, target, result, user_id=share.user_id, web_url=up.config.altegio_web_url
+            name,
+            target,
+            result,
+            user_id=share.user_id,
+            web_url=up.config.altegio_web_url,
+            t=up.t,
         ),
     )
     return Result.UPLOADED
@@ -150,19 +157,19 @@ async def _check(up: Uploader, file: Mapping[str, Any]) -> tuple[Mapping[str, An
         error = slack_error(exc)
         log.warning("files.info failed for %s: %s", file_id, error)
         if error == "file_not_found":
-            raise _Refused(messages.FILE_GONE, retryable=False) from None
-        raise _Refused(messages.files_info_failed(error), retryable=True) from None
+            raise _Refused(messages.file_gone(up.t), retryable=False) from None
+        raise _Refused(messages.files_info_failed(error, up.t), retryable=True) from None
     kind = metadata_type(file)
     if kind is None:
         kind_name = str(file.get("pretty_type") or file.get("filetype") or "file")
-        raise _Refused(messages.not_jpeg_or_png(kind_name), retryable=False)
+        raise _Refused(messages.not_jpeg_or_png(kind_name, up.t), retryable=False)
     limit = up.config.max_image_bytes
     size = file.get("size")
     if isinstance(size, int) and size > limit:
-        raise _Refused(str(too_large(size, limit)), retryable=False)
+        raise _Refused(str(too_large(size, limit, up.t)), retryable=False)
     url = str(file.get("url_private_download") or file.get("url_private") or "")
     if not url:
-        raise _Refused(messages.NO_DOWNLOAD_LINK, retryable=False)
+        raise _Refused(messages.no_download_link(up.t), retryable=False)
     return file, kind, url
 
 
@@ -200,22 +207,22 @@ async def _transfer(
     except TimeoutError:
         await _finish(up, file_id, owner, ok=False, detail="deadline")
         log.warning("upload of %s did not finish within %.0f s", file_id, PHOTO_DEADLINE_SECONDS)
-        raise _Refused(messages.TOOK_TOO_LONG, retryable=True) from None
+        raise _Refused(messages.took_too_long(up.t), retryable=True) from None
     except DownloadError as exc:
         await _finish(up, file_id, owner, ok=False, detail=exc.code)
         raise _Refused(str(exc), retryable=exc.retryable) from None
     except (NotLinked, SessionEnded) as exc:
         await _finish(up, file_id, owner, ok=False, detail="not linked")
-        await whisper(up.client, share, describe(exc), reply_blocks(exc))
-        raise _Refused(messages.UPLOADER_NOT_LINKED, retryable=True) from None
+        await whisper(up.client, share, describe(exc, up.t), reply_blocks(exc, up.t))
+        raise _Refused(messages.uploader_not_linked(up.t), retryable=True) from None
     except AltegioError as exc:
         await _finish(up, file_id, owner, ok=False, detail=type(exc).__name__)
         log.warning("upload of %s refused: %s %s", file_id, type(exc).__name__, exc.status)
-        raise _Refused(altegio_reason(exc, target), retryable=True) from None
+        raise _Refused(altegio_reason(exc, target, up.t), retryable=True) from None
     except Exception as exc:
         await _finish(up, file_id, owner, ok=False, detail=type(exc).__name__)
         log.exception("upload of %s failed", file_id)
-        raise _Refused(describe(exc), retryable=True) from None
+        raise _Refused(describe(exc, up.t), retryable=True) from None
     group_id = result.image_group.id if result.image_group else None
     await _finish(up, file_id, owner, ok=True, detail=f"image group {group_id}")
     log.info("file %s uploaded: image group %s, bound %s", file_id, group_id, result.image_binded)
@@ -231,9 +238,10 @@ async def _download_and_upload(
         token=up.client.token,
         trusted_hosts=up.config.slack_hosts,
         max_bytes=up.config.max_image_bytes,
+        t=up.t,
     )
     if sniffed != kind:
-        raise NotAnImage(messages.mislabelled(NAMES[kind], NAMES[sniffed]))
+        raise NotAnImage(messages.mislabelled(NAMES[kind], NAMES[sniffed], up.t))
     async with acting_as(up.store, up.config, up.team, share.user_id, required=True) as credential:
         return await up.altegio.upload_image(
             target.entity,
@@ -258,14 +266,12 @@ def _retry_request(share: Share, target: Target, file: Mapping[str, Any]) -> Ret
     )
 
 
-def altegio_reason(error: AltegioError, target: Target) -> str:
+def altegio_reason(error: AltegioError, target: Target, t: Translator = ENGLISH) -> str:
     if isinstance(error, NotFound):
         said = (error.message or "").strip().rstrip(".")
-        where = f"{target.label} at location {target.location_id}"
-        return f"Altegio could not find {where}" + (
-            f" (it said: {blocks.escape(blocks.clip(said, REASON))})." if said else "."
-        )
-    return describe(error)
+        shown = blocks.escape(blocks.clip(said, REASON)) if said else ""
+        return messages.not_found_in_altegio(target, shown, t)
+    return describe(error, t)
 
 
 def upload_filename(name: str, content_type: str) -> str:

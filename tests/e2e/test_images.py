@@ -310,7 +310,7 @@ async def test_a_30_mb_photo_is_refused_by_its_size_before_downloading(
     await slack.event(event)
     (reply,) = await thread_replies(fake_slack, event)
     shown = text_of(reply.args)
-    assert "larger (30.0 MB) than the 10.0 MB I accept" in shown
+    assert "larger (30 MB) than the 10 MB I accept" in shown
     assert "smaller copy" in shown
     assert fake_slack.downloads(file["id"]) == []
     assert fake_altegio.requests("/images/") == []
