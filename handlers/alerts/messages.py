@@ -406,7 +406,7 @@ def watch_line(row: WatchRow, today: date, now: datetime, t: Translator) -> str:
 def watching_message(
     rows: list[WatchRow], today: date, now: datetime, t: Translator, *, more: int = 0
 ) -> Message:
-    return Message(
+    return blocks.message(
         watching_text(rows, t, more=more), _watching_blocks(rows, today, now, t, more=more)
     )
 

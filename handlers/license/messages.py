@@ -111,7 +111,7 @@ def license_message(
         license_card(r, today, alert_days, t) if isinstance(r, License) else failure_card(*r, t)
         for r in results
     ]
-    return Message(fallback_text(results, t), _join(cards))
+    return blocks.message(fallback_text(results, t), _join(cards))
 
 
 def _join(cards: list[list[Block]]) -> list[Block]:
