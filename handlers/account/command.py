@@ -58,7 +58,7 @@ async def altegio_command(
         text = messages.logged_out(account, t) if forgotten else messages.not_linked_logout(t)
         await respond(text=text, response_type="ephemeral")
         if forgotten:
-            await refresh_home(store, config, team, user, client, memberships)
+            await refresh_home(store, config, team, user, client, memberships, t)
     else:
         await respond(text=messages.unknown_subcommand(words[0], t), response_type="ephemeral")
 
@@ -81,7 +81,7 @@ async def logout_button(
     if body.get("response_url"):
         text = messages.logged_out(account, t) if forgotten else messages.not_linked_logout(t)
         await respond(text=text, response_type="ephemeral", replace_original=True)
-    await refresh_home(store, config, team, user, client, memberships)
+    await refresh_home(store, config, team, user, client, memberships, t)
 
 
 async def forget(store: Store, team: str, user: str) -> tuple[bool, LinkedAccount | None]:

@@ -17,6 +17,7 @@ from handlers.account import messages
 from handlers.account.membership import Memberships
 from handlers.config import HandlerConfig
 from handlers.errors import describe
+from handlers.i18n import Translator
 from handlers.store import LinkedAccount, Store, StoreUnavailable, Watch
 
 log = logging.getLogger("altegio.handlers")
@@ -30,10 +31,11 @@ async def home_opened(
     team: str,
     user: str,
     memberships: Memberships,
+    t: Translator,
 ) -> None:
     if event.get("tab") != "home":  # the Messages tab sends the same event
         return
-    await publish_home(store, config, team, user, client, memberships)
+    await publish_home(store, config, team, user, client, memberships, t)
 
 
 async def publish_home(
@@ -43,7 +45,9 @@ async def publish_home(
     user: str,
     client: AsyncWebClient,
     memberships: Memberships,
+    t: Translator,
 ) -> None:
+    """Publish the tab in the viewer's language, `t`."""
     account: LinkedAccount | None = None
     watches: list[Watch] = []
     problem = None
@@ -53,12 +57,13 @@ async def publish_home(
     except StoreUnavailable as error:
         # An empty tab would read as "not linked"; say what is wrong instead.
         log.warning("App Home without the store: %s", error)
-        problem = describe(error)
+        problem = describe(error, t)
     visible = await memberships.conversations(client, team, user) if watches else frozenset()
     view = messages.home_view(
         account,
         [w for w in watches if w.channel_id in visible] if visible is not None else [],
         now=datetime.now(UTC),
+        t=t,
         service_account=bool(config.service_user_token),
         problem=problem,
         channels_unknown=visible is None,
@@ -73,9 +78,10 @@ async def refresh_home(
     user: str,
     client: AsyncWebClient,
     memberships: Memberships,
+    t: Translator,
 ) -> None:
     """Republish the tab after the link changed; the user already has their answer."""
     try:
-        await publish_home(store, config, team, user, client, memberships)
+        await publish_home(store, config, team, user, client, memberships, t)
     except Exception as error:
         log.warning("could not refresh App Home: %s", type(error).__name__)

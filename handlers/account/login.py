@@ -153,7 +153,7 @@ async def login_submission(
     await audit(store, team, user, LINK, target=f"altegio user {account.altegio_user_id}")
     response_url, replace = read_metadata(view.get("private_metadata"))
     await confirm_privately(client, user, account, response_url, replace=replace, t=t)
-    await refresh_home(store, config, team, user, client, memberships)
+    await refresh_home(store, config, team, user, client, memberships, t)
 
 
 async def _link(

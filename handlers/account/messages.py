@@ -254,97 +254,121 @@ def login_refusal(error: BaseException, t: Translator = ENGLISH) -> dict[str, st
 
 # ------------------------------------------------------------------------- App Home
 
-CHANNELS_UNKNOWN = (
-    "Slack did not tell me which channels you are in, so no watched licences are shown. "
-    "In a channel, `/license watching` lists its watches."
-)
-
 
 def home_view(
     account: LinkedAccount | None,
     watches: Sequence[Watch],
     *,
     now: datetime,
+    t: Translator,
     service_account: bool = False,
     problem: str | None = None,
     channels_unknown: bool = False,
 ) -> dict[str, Any]:
-    """The App Home tab: the user's link to Altegio, then the licences their channels watch.
+    """The App Home tab, in the viewer's language: their link to Altegio, then the licences
+    their channels watch.
 
     `watches` are those of the conversations the viewer is in; `channels_unknown`: Slack would
     not say which those are, so none are listed, and the tab says why."""
-    out: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Your Altegio account"}}
-    ]
+    out: list[Block] = [blocks.header(t._("Your Altegio account"))]
     if problem is not None:
         out.append(blocks.section(f":warning: {problem}"))
     elif account is None:
-        out.append(blocks.section(_not_linked_text(service_account)))
+        out.append(blocks.section(_not_linked_text(service_account, t)))
         out.append(
             blocks.actions(
-                blocks.button("Log in", LOGIN_ACTION, style="primary"), block_id="account"
+                blocks.button(t._("Log in"), LOGIN_ACTION, style="primary"), block_id="account"
             )
         )
     else:
         out.append(
             blocks.section(
-                f"Linked as {account_line(account)}, since {slack_date(account.linked_at)}."
+                t._(
+                    "Linked as %(account)s, since %(date)s.",
+                    account=account_line(account, t),
+                    date=slack_date(account.linked_at, t),
+                )
             )
         )
         out.append(
             blocks.actions(
-                blocks.button("Switch account", LOGIN_ACTION),
-                _logout_button(),
+                blocks.button(t._("Switch account"), LOGIN_ACTION),
+                _logout_button(t),
                 block_id="account",
             )
         )
     out.append(blocks.divider())
-    out.append({"type": "header", "text": {"type": "plain_text", "text": "Watched licences"}})
+    out.append(blocks.header(t._("Watched licences")))
     if problem is None:
-        out += (
-            [blocks.section(CHANNELS_UNKNOWN)]
-            if channels_unknown
-            else watch_blocks(watches, now=now)
-        )
+        if channels_unknown:
+            out.append(
+                blocks.section(
+                    t._(
+                        "Slack did not tell me which channels you are in, so no watched "
+                        "licences are shown. In a channel, `/license watching` lists its watches."
+                    )
+                )
+            )
+        else:
+            out += watch_blocks(watches, now=now, t=t)
     out.append(blocks.divider())
     out.append(
         blocks.context(
-            "`/license <location id>` shows a licence · `/license watch <location id>` in a "
-            "channel warns it before the licence lapses · `/altegio help` lists account commands"
+            t._(
+                "`/license <location id>` shows a licence · `/license watch <location id>` in a "
+                "channel warns it before the licence lapses · `/altegio help` lists account "
+                "commands"
+            )
         )
     )
     return {"type": "home", "blocks": out}
 
 
-def watch_blocks(watches: Sequence[Watch], *, now: datetime) -> list[Block]:
+def watch_blocks(watches: Sequence[Watch], *, now: datetime, t: Translator) -> list[Block]:
     if not watches:
         return [
             blocks.section(
-                "No channel you are in watches a licence yet. In a channel, "
-                "`/license watch <location id>` warns it before that licence lapses."
+                t._(
+                    "No channel you are in watches a licence yet. In a channel, "
+                    "`/license watch <location id>` warns it before that licence lapses."
+                )
             )
         ]
     ordered = sorted(watches, key=lambda w: (w.channel_id, w.location_id))
     channels = [(c, list(ws)) for c, ws in groupby(ordered, key=lambda w: w.channel_id)]
     out = [
-        blocks.section(f"<#{channel}>\n{_locations(group, now)}")
+        blocks.section(f"<#{channel}>\n{_locations(group, now, t)}")
         for channel, group in channels[:MAX_HOME_CHANNELS]
     ]
     if len(channels) > MAX_HOME_CHANNELS:
         more = len(channels) - MAX_HOME_CHANNELS
-        out.append(blocks.context(f"…and {more} more channel{'s' if more != 1 else ''}."))
+        out.append(
+            blocks.context(
+                t.ngettext("…and %(n)s more channel.", "…and %(n)s more channels.", more)
+            )
+        )
     return out
 
 
-def _locations(group: list[Watch], now: datetime) -> str:
+def _locations(group: list[Watch], now: datetime, t: Translator) -> str:
     parts = []
     for watch in group[:MAX_LOCATIONS_SHOWN]:
-        part = f"`{watch.location_id}`"
         until = watch.snoozed_until
         if until is not None and (until if until.tzinfo else until.replace(tzinfo=UTC)) > now:
-            part += f" (snoozed until {slack_date(until)})"
-        parts.append(part)
-    text = "Locations: " + " · ".join(parts)
+            parts.append(
+                t._(
+                    "`%(id)s` (snoozed until %(until)s)",
+                    id=watch.location_id,
+                    until=slack_date(until, t),
+                )
+            )
+        else:
+            parts.append(f"`{watch.location_id}`")
     if len(group) > MAX_LOCATIONS_SHOWN:
-        text += f" · and {len(group) - MAX_LOCATIONS_SHOWN} more"
-    return text
+        return t.ngettext(
+            "Locations: %(ids)s · and %(n)s more",
+            "Locations: %(ids)s · and %(n)s more",
+            len(group) - MAX_LOCATIONS_SHOWN,
+            ids=" · ".join(parts),
+        )
+    return t._("Locations: %(ids)s", ids=" · ".join(parts))

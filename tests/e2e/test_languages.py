@@ -3,6 +3,7 @@ Spanish and Russian Slack locales use /license and the alert's buttons through t
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from babel.dates import format_date
@@ -13,7 +14,7 @@ from tests.alerts.support import text_of as message_text
 from tests.bot_server import BotServer
 from tests.e2e.support import text_of
 from tests.fakes import USER_ID, FakeAltegio, FakeSlack, SlackSender
-from tests.fakes.signing import button
+from tests.fakes.signing import app_home_opened_event, button
 
 ANA = "U0ANA"  # Spanish (Latin America) Slack
 IVAN = "U0IVAN"  # Russian Slack
@@ -156,3 +157,29 @@ async def test_watching_again_takes_the_new_watchers_language(
     (alert,) = alerts_in(fake_slack)
     assert "*Sucursal 1001*: la licencia de Altegio vence en *5 días*" in message_text(alert)
     assert USER_ID not in message_text(alert)
+
+
+async def open_home(slack: SlackSender, fake_slack: FakeSlack, user: str) -> str:
+    before = len(fake_slack.calls("views.publish", user_id=user))
+    assert (await slack.event(app_home_opened_event(user))).status_code == 200
+    calls = await fake_slack.wait_for("views.publish", before + 1, user_id=user, timeout=10)
+    assert calls[-1].ok  # the fake refuses a view beyond Block Kit's limits
+    return json.dumps(calls[-1].args["view"], ensure_ascii=False)
+
+
+async def test_the_home_tab_in_spanish_and_russian(
+    bot: BotServer, slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    people(fake_slack)
+    fake_slack.add_channel(OPS, "ops")
+    fake_slack.join(OPS, ANA, IVAN)
+    fake_altegio.add_license(1001, days_left=5)
+    await ask(slack, fake_slack, IVAN, "watch 1001")
+
+    spanish = await open_home(slack, fake_slack, ANA)
+    assert "Tu cuenta de Altegio" in spanish and "No has vinculado" in spanish
+    assert "Iniciar sesión" in spanish and "Licencias vigiladas" in spanish
+    assert f"<#{OPS}>" in spanish and "Sucursales: `1001`" in spanish
+    russian = await open_home(slack, fake_slack, IVAN)
+    assert "Ваш аккаунт Altegio" in russian and "Отслеживаемые лицензии" in russian
+    assert "Филиалы: `1001`" in russian and "Your Altegio account" not in russian

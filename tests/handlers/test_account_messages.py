@@ -13,6 +13,7 @@ from api.errors import PARTNER, AuthenticationError
 from handlers.account import messages
 from handlers.account.login import login_metadata, read_metadata
 from handlers.blocks import LOGIN_ACTION
+from handlers.i18n import ENGLISH, translator
 from handlers.store import LinkedAccount, StoreUnavailable, Watch
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -123,6 +124,7 @@ def test_home_groups_watches_by_channel_and_marks_current_snoozes() -> None:
                 watch("C1", 4523464, snoozed_until=NOW - timedelta(days=1)),
             ],
             now=NOW,
+            t=ENGLISH,
         )
     )
     sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
@@ -135,7 +137,7 @@ def test_home_groups_watches_by_channel_and_marks_current_snoozes() -> None:
 
 
 def test_home_not_linked_has_only_the_login_button_and_an_empty_watch_list_explains() -> None:
-    view = valid_view(messages.home_view(None, [], now=NOW))
+    view = valid_view(messages.home_view(None, [], now=NOW, t=ENGLISH))
     ids = [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert ids == [LOGIN_ACTION]
     assert "No channel you are in watches a licence yet" in str(view)
@@ -143,7 +145,7 @@ def test_home_not_linked_has_only_the_login_button_and_an_empty_watch_list_expla
 
 def test_home_stays_within_slacks_limits_for_many_watches() -> None:
     many = [watch(f"C{c:03d}", loc) for c in range(120) for loc in range(1, 60)]
-    view = valid_view(messages.home_view(account(), many, now=NOW))
+    view = valid_view(messages.home_view(account(), many, now=NOW, t=ENGLISH))
     assert len(view["blocks"]) <= 100
     assert "and 80 more channels" in str(view)
     assert "and 34 more" in str(view)
@@ -151,6 +153,28 @@ def test_home_stays_within_slacks_limits_for_many_watches() -> None:
 
 
 def test_home_with_a_problem_says_it_instead_of_looking_unlinked() -> None:
-    view = valid_view(messages.home_view(None, [], now=NOW, problem="The database is down."))
+    view = valid_view(
+        messages.home_view(None, [], now=NOW, t=ENGLISH, problem="The database is down.")
+    )
     assert "The database is down." in str(view)
     assert "not linked" not in str(view) and "No channel you are in watches" not in str(view)
+
+
+def test_home_in_spanish_and_russian() -> None:
+    es = valid_view(
+        messages.home_view(
+            account(),
+            [watch("C1", 1001, snoozed_until=NOW + timedelta(days=1))],
+            now=NOW,
+            t=translator("es"),
+        )
+    )
+    shown = str(es)
+    assert "Tu cuenta de Altegio" in shown and "Licencias vigiladas" in shown
+    assert "Vinculado a Altegio como" in shown and "pospuesto hasta" in shown
+    assert "Sucursales: `1001`" in shown
+    many = [watch(f"C{c:03d}", 1) for c in range(45)]
+    ru = str(valid_view(messages.home_view(None, many, now=NOW, t=translator("ru"))))
+    assert "Ваш аккаунт Altegio" in ru and "…и ещё 5 каналов." in ru
+    empty = str(valid_view(messages.home_view(None, [], now=NOW, t=translator("ru"))))
+    assert "Пока ни один из ваших каналов не следит за лицензией" in empty
