@@ -33,6 +33,8 @@ from handlers.store import StoreUnavailable
 log = logging.getLogger("altegio.handlers")
 
 REASON = 500  # characters of Altegio's own words shown in a reply; its message may be any length
+RETRY_COMMAND_ACTION = "command_retry"  # the Try again button on a busy command's answer
+MAX_RETRY_VALUE = 2000  # characters: Slack's limit for a button's value
 
 
 class UsageError(Exception):
@@ -138,12 +140,34 @@ def needs_login_button(error: BaseException) -> bool:
     )
 
 
-def reply_blocks(error: BaseException, t: Translator = ENGLISH) -> list[blocks.Block]:
+def offers_retry(error: BaseException) -> bool:
+    """Altegio is busy (its budget, or its own 429s): trying again shortly may well work."""
+    return isinstance(error, Busy | RateLimited) and not isinstance(error, TooManyAttempts)
+
+
+def reply_blocks(
+    error: BaseException, t: Translator = ENGLISH, retry: str | None = None
+) -> list[blocks.Block]:
+    """The error's sentence, with a login button or, given `retry` (a command and its text)
+    and a busy Altegio, a Try again button that runs the command again."""
     text = describe(error, t)
-    return blocks.login_prompt(text, t) if needs_login_button(error) else [blocks.section(text)]
+    if needs_login_button(error):
+        return blocks.login_prompt(text, t)
+    if retry and offers_retry(error):
+        again = blocks.button(t._("Try again"), RETRY_COMMAND_ACTION, retry)
+        return [blocks.section(text), blocks.actions(again, block_id=RETRY_COMMAND_ACTION)]
+    return [blocks.section(text)]
 
 
 async def handle_error(error: Exception, context: AsyncBoltContext) -> None:
+    await answer_error(error, context)
+
+
+async def answer_error(
+    error: Exception, context: AsyncBoltContext, *, retry: str | None = None, replace: bool = False
+) -> None:
+    """Tell the user who acted; `retry` offers Try again (see `reply_blocks`), `replace`
+    answers in place of the message whose button was pressed."""
     _log(error)
     t = await reader(context)
     text = describe(error, t)
@@ -151,9 +175,9 @@ async def handle_error(error: Exception, context: AsyncBoltContext) -> None:
         if context.response_url:
             await context.respond(
                 text=text,
-                blocks=reply_blocks(error, t),
+                blocks=reply_blocks(error, t, retry),
                 response_type="ephemeral",
-                replace_original=False,
+                replace_original=replace,
             )
         elif context.channel_id and context.user_id and context.client is not None:
             await context.client.chat_postEphemeral(

@@ -18,39 +18,45 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.errors import handle_error
+from handlers.errors import RETRY_COMMAND_ACTION, answer_error
 from handlers.reader import reader
 from handlers.resources import Closer, close_with
+from handlers.retry import check_retryable, retry_listener, value_of
 
 Listener = Callable[..., Awaitable[Any]]
 Constraint = str | re.Pattern[str] | dict[str, Any]
 
 
-def guarded(listener: Listener) -> Listener:
+def guarded(listener: Listener, *, retry_as: str | None = None) -> Listener:
     """Answer a listener's error ourselves instead of letting it reach Bolt.
 
     Bolt resets its ack when a listener raises; if that happens within its 10 ms ack poll,
     Slack gets a 404 for a request that was in fact acknowledged. So errors after the ack are
-    answered here, by the same handler Bolt would use.
+    answered here, by the same handler Bolt would use. `retry_as` (a command's name): an answer
+    saying Altegio is busy gets a Try again button that runs the command again (handlers/retry.py).
     """
     names = [n for n in inspect.getfullargspec(listener).args if n not in ("self", "cls")]
-    wants_context = "context" in names
     wants_t = "t" in names
+    # Answering an error needs `context`, and offering a retry the command's text, even when
+    # the listener itself does not ask for them: Bolt passes what the signature names.
+    extra = [n for n in ("context", "command" if retry_as else "") if n and n not in names]
 
     async def run(**kwargs: Any) -> Any:
-        context = kwargs["context"] if wants_context else kwargs.pop("context")
+        context = kwargs["context"]
+        command = kwargs.get("command") or {}
+        for name in extra:
+            kwargs.pop(name)
         try:
             if wants_t:
                 kwargs["t"] = await reader(context)
             return await listener(**kwargs)
         except Exception as error:
-            await handle_error(error, context)
+            retry = value_of(retry_as, str(command.get("text") or "")) if retry_as else None
+            await answer_error(error, context, retry=retry)
             return None
 
-    # Bolt passes the arguments a listener's signature names; answering an error needs
-    # `context` even when the listener itself does not ask for it. `t` is ours, not Bolt's.
-    wanted = [n for n in names if n != "t"]
-    wanted = wanted if wants_context else [*wanted, "context"]
+    # `t` is ours, not Bolt's: Bolt passes the others the signature names.
+    wanted = [n for n in names if n != "t"] + extra
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in wanted]
     )
@@ -63,13 +69,23 @@ class Listeners:
 
     def __init__(self, app: AsyncApp) -> None:
         self._app = app
+        self._retryable: dict[str, Listener] = {}
 
     def close_with(self, closer: Closer) -> None:
         """A client the feature opened, closed when whoever runs the app closes it."""
         close_with(self._app, closer)
 
-    def command(self, name: str, listener: Listener) -> None:
-        self._app.command(name)(guarded(listener))
+    def command(self, name: str, listener: Listener, *, retry: bool = False) -> None:
+        """`retry`: an answer saying Altegio is busy offers a Try again button that runs the
+        command again with the same text (handlers/retry.py); for commands that only look
+        things up or are harmless to repeat."""
+        if retry:
+            check_retryable(name, listener)
+            if not self._retryable:
+                action = retry_listener(self._retryable)  # reads the dict as it grows
+                self._app.action(RETRY_COMMAND_ACTION)(guarded(action))
+            self._retryable[name] = listener
+        self._app.command(name)(guarded(listener, retry_as=name if retry else None))
 
     def action(self, constraint: Constraint, listener: Listener) -> None:
         self._app.action(constraint)(guarded(listener))

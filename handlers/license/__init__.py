@@ -3,4 +3,4 @@ from handlers.registry import Listeners
 
 
 def register(listeners: Listeners) -> None:
-    listeners.command("/license", license_command)
+    listeners.command("/license", license_command, retry=True)

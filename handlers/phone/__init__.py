@@ -3,4 +3,4 @@ from handlers.registry import Listeners
 
 
 def register(listeners: Listeners) -> None:
-    listeners.command("/phone", phone_command)
+    listeners.command("/phone", phone_command, retry=True)
