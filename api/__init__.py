@@ -28,7 +28,15 @@ from api.models import (
     LicenseOption,
     PhoneValidation,
 )
-from api.ratelimit import NoLimit, RateLimiter, RedisRateLimiter, TokenBucket, build_limiter
+from api.ratelimit import (
+    NoLimit,
+    RateLimiter,
+    RedisLoginAttempts,
+    RedisRateLimiter,
+    TokenBucket,
+    build_limiter,
+    build_login_attempts,
+)
 
 __all__ = [
     "AccessDenied",
@@ -54,6 +62,7 @@ __all__ = [
     "RateConfig",
     "RateLimited",
     "RateLimiter",
+    "RedisLoginAttempts",
     "RedisRateLimiter",
     "Retries",
     "SingleFlightCache",
@@ -61,6 +70,7 @@ __all__ = [
     "TooManyAttempts",
     "Unavailable",
     "build_limiter",
+    "build_login_attempts",
     "lane",
     "mask_phone",
     "parse_retry_after",

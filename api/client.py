@@ -315,7 +315,7 @@ class AltegioClient:
 
         Counts an attempt for the person in the current lane's key (TooManyAttempts past the
         limit), before any request is made."""
-        self.login_attempts.check(current()[1])
+        await self.login_attempts.check(current()[1])
         data = await self._call(
             "POST", "auth", json_body={"login": login, "password": password}, login=True
         )

@@ -261,8 +261,8 @@ class LaneLimiter:
 
 class LoginAttempts:
     """At most `limit` logins per person per `window` seconds (Altegio may lock an account or an
-    address that keeps guessing). Counted in this process: with several workers, a person's
-    attempts are spread over them, so the bound is per worker."""
+    address that keeps guessing). Counted in this process; `RedisLoginAttempts` (ratelimit.py)
+    counts across every process sharing a Redis, and falls back to this when Redis is gone."""
 
     def __init__(
         self, limit: int = 5, window: float = 300.0, *, clock: Callable[[], float] = time.monotonic
@@ -272,8 +272,12 @@ class LoginAttempts:
         self._clock = clock
         self._tries: dict[Hashable, deque[float]] = {}
 
-    def check(self, key: Key) -> None:
+    async def check(self, key: Key) -> None:
         """Count one attempt by `key`, or raise TooManyAttempts saying when to retry."""
+        self.count(key)
+
+    def count(self, key: Key) -> None:
+        """`check`, synchronously."""
         if key is None or self.limit <= 0:
             return
         now = self._clock()

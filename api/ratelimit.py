@@ -33,6 +33,7 @@ wakes (one more round trip); one process's stall moves the schedule of them all.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import time
@@ -40,7 +41,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
-from api.lanes import LaneLimiter, LaneWaits
+from api.errors import TooManyAttempts
+from api.lanes import Key, LaneLimiter, LaneWaits, LoginAttempts
 
 log = logging.getLogger("altegio.api")
 
@@ -461,6 +463,128 @@ class RedisRateLimiter:
     async def aclose(self) -> None:
         if self._owns_client:
             await self._redis.aclose()
+
+
+# KEYS: one person's login attempts (a sorted set of attempt ids scored by time, microseconds).
+# ARGV: the limit, the window in microseconds, a new attempt's id. Times are Redis's own, so
+# processes need not agree on the time. Returns {allowed (1/0), microseconds until the oldest
+# attempt leaves the window}.
+_LOGINS = """
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, tonumber(oldest[2]) + window - now}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+return {1, 0}
+"""
+
+
+class RedisLoginAttempts(LoginAttempts):
+    """`LoginAttempts` counted in Redis, so a person's attempts add up across every process
+    sharing it (web workers behind one address: a person who guesses in one and then another is
+    held back by the sum, as Altegio would count them).
+
+    The same breaker as `RedisRateLimiter`: Redis is asked with short timeouts (`timeout`); after
+    a failure this process counts alone (the in-process `LoginAttempts` it inherits) without
+    asking Redis again until `probe_every` seconds have passed. Logged once each way. Attempts
+    counted locally meanwhile are not carried over to Redis.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        limit: int = 5,
+        window: float = 300.0,
+        *,
+        key: str = "altegio:logins",
+        client: Any = None,
+        timeout: float = 0.25,
+        probe_every: float = 5.0,
+        monotonic: Clock = time.monotonic,
+    ) -> None:
+        """`client`: a Redis client to use instead of one of its own (not closed by `aclose`)."""
+        super().__init__(limit, window, clock=monotonic)
+        import redis.asyncio as redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        self.key = key
+        self.probe_every = float(probe_every)
+        self._monotonic = monotonic
+        self._owns_client = client is None
+        self._redis = (
+            client
+            if client is not None
+            else redis.Redis.from_url(
+                url,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
+                retry=Retry(NoBackoff(), 0),
+                retry_on_timeout=False,
+            )
+        )
+        self._script = self._redis.register_script(_LOGINS)
+        self._degraded = False
+        self._retry_at = -math.inf
+
+    @property
+    def degraded(self) -> bool:
+        return self._degraded
+
+    def _person(self, key: Key) -> str:
+        # Hashed: the key holds workspace and user ids, which need not appear in Redis's keys.
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+        return f"{self.key}:{digest}"
+
+    async def check(self, key: Key) -> None:
+        if key is None or self.limit <= 0:
+            return
+        if self._degraded and self._monotonic() < self._retry_at:
+            self.count(key)
+            return
+        try:
+            allowed, wait_us = await self._script(
+                keys=[self._person(key)],
+                args=[self.limit, round(self.window * 1_000_000), uuid.uuid4().hex],
+            )
+        except Exception as exc:  # any Redis failure: connection, timeout, script error
+            self._retry_at = self._monotonic() + self.probe_every
+            if not self._degraded:
+                self._degraded = True
+                log.warning(
+                    "redis login counter unavailable, counting logins in this process alone: %s",
+                    type(exc).__name__,
+                    extra={"limiter_key": self.key},
+                )
+            self.count(key)
+            return
+        if self._degraded:
+            self._degraded = False
+            log.info("redis login counter reachable again", extra={"limiter_key": self.key})
+        if not int(allowed):
+            raise TooManyAttempts(
+                "too many login attempts", retry_after=max(1, math.ceil(int(wait_us) / 1_000_000))
+            )
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._redis.aclose()
+
+
+def build_login_attempts(
+    limit: int, window: float, *, redis_url: str | None = None, key: str = "altegio:logins"
+) -> LoginAttempts:
+    """Each person's login attempts, counted across processes through Redis when a URL is given
+    (the same REDIS_URL as the shared rate limit), else in this process."""
+    if redis_url and limit > 0:
+        return RedisLoginAttempts(redis_url, limit, window, key=key)
+    return LoginAttempts(limit, window)
 
 
 def build_limiter(

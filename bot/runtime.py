@@ -20,10 +20,10 @@ from api import (
     AltegioClient,
     CacheTTLs,
     LaneWaits,
-    LoginAttempts,
     RateConfig,
     RateLimiter,
     build_limiter,
+    build_login_attempts,
 )
 from bot import metrics
 from bot.app import build_app
@@ -139,9 +139,10 @@ class Runtime:
         await self.altegio.aclose()
         if self.http is not None:
             await self.http.close()
-        aclose = getattr(self.limiter, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        for shared in (self.limiter, self.altegio.login_attempts):
+            aclose = getattr(shared, "aclose", None)
+            if aclose is not None:
+                await aclose()
         await self.store.close()
         if self.sandbox is not None:
             await self.sandbox.stop()
@@ -182,7 +183,9 @@ def make_altegio_client(settings: Settings, limiter: RateLimiter) -> AltegioClie
         ),
         limiter=metrics.TimedLimiter(limiter),
         observer=metrics.AltegioMetrics(),
-        login_attempts=LoginAttempts(settings.login_attempts, settings.login_attempts_window),
+        login_attempts=build_login_attempts(
+            settings.login_attempts, settings.login_attempts_window, redis_url=settings.redis_url
+        ),
     )
 
 
