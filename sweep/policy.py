@@ -114,10 +114,11 @@ def decide(
 # - a watch was set up, or a snooze ended, since the last fetch (a channel may be owed an alert);
 # - its last fetch is older than the refresh time (a renewal, a shortened licence or a
 #   deactivation is noticed within it);
-# - it has never been fetched (then spread: a few thousand a sweep at most, newest watches first).
+# - it has never been fetched (then spread, newest watches first, but only when there are more
+#   than one sweep may spend: a set within the sweep's budget is fetched whole by its first sweep).
 
 SWEEP_MARGIN = timedelta(hours=1)  # a slow or late sweep still reaches the threshold in time
-MIN_NEW_PER_SWEEP = 1000  # never-seen locations fetched per sweep, at least
+MIN_NEW_PER_SWEEP = 1000  # never-seen locations fetched per sweep, at least (and the budget)
 
 
 class Due(Enum):
@@ -225,7 +226,8 @@ def plan(
     Summaries are kept per workspace (team id): a location watched from several workspaces is
     due if any of them is due. `budget`: the fetches this sweep should make at most (None: no
     bound); refreshes get what the others leave, the longest unfetched first, and the rest wait.
-    Never-fetched locations are spread by `new_per_sweep` instead.
+    Never-fetched locations are spread by `new_per_sweep` instead, only when they are more than
+    the budget (and MIN_NEW_PER_SWEEP).
     """
     fetch: list[int] = []
     new: list[tuple[datetime, int]] = []
@@ -270,7 +272,7 @@ def plan(
     if kept:
         due[Due.STALE] = len(kept)
     fetch += [location_id for _, location_id in kept]
-    cap = new_per_sweep(len(by_location), interval=interval, refresh=refresh)
+    cap = new_per_sweep(len(by_location), interval=interval, refresh=refresh, budget=budget)
     new.sort(reverse=True)
     taken = [location_id for _, location_id in new[:cap]]
     if taken:
@@ -285,10 +287,13 @@ def plan(
     )
 
 
-def new_per_sweep(locations: int, *, interval: timedelta, refresh: timedelta) -> int:
+def new_per_sweep(
+    locations: int, *, interval: timedelta, refresh: timedelta, budget: int | None = None
+) -> int:
     """Never-fetched locations a sweep takes: the whole set over one refresh time, and at least
-    MIN_NEW_PER_SWEEP (a small set is fetched whole by its first sweep)."""
+    what one sweep may spend (`budget`, or MIN_NEW_PER_SWEEP if that is more): spreading only
+    starts past that, so a set the sweep can afford is fetched whole by its first sweep."""
     if refresh <= interval:
         return locations
     sweeps = refresh / interval
-    return max(MIN_NEW_PER_SWEEP, math.ceil(locations / sweeps))
+    return max(MIN_NEW_PER_SWEEP, budget or 0, math.ceil(locations / sweeps))

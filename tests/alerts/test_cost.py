@@ -4,6 +4,7 @@ a change is noticed within ALERT_REFRESH (a day by default)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -68,6 +69,46 @@ async def test_a_second_sweep_fetches_only_the_locations_near_a_mark(
     assert fetched(fake_altegio) == sorted(NEAR)
     assert third.posted == len(NEAR)
     assert all("7 days" in text_of(m) for m in alerts_in(fake_slack)[-len(NEAR) :])
+
+
+async def test_hourly_sweeps_fetch_every_location_once_then_only_those_with_news_possible(
+    db_bot: BotServer, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    """Two sweeps an hour apart, as cron runs `altegio-bot alerts`: hourly, ALERT_REFRESH a day,
+    9 % of Altegio's 12,000 calls an hour (1,080 a sweep). Counted at the fake Altegio."""
+    far = range(5000, 5300)  # 300 expiring in 200 days or more
+    soon = (6001, 6002, 6003)  # 3 days left: alerted now; the next mark is two days away
+    tonight = (6101, 6102)  # 8 days left: the 7-day mark begins at midnight
+    lapsed = (6201,)  # expired two days ago: a renewal is news, so every sweep asks
+    for n, location_id in enumerate(far):
+        fake_altegio.add_license(location_id, days_left=200 + n)
+    for ids, days_left in ((soon, 3), (tonight, 8), (lapsed, -2)):
+        for location_id in ids:
+            fake_altegio.add_license(location_id, days_left=days_left)
+    for location_id in [*far, *soon, *tonight, *lapsed]:
+        watch(db_bot, location_id)
+    cron = {"interval": HOUR, "refresh": timedelta(days=1), "hourly_budget": 12_000}
+    day = date.today()  # the fake's dates count from today
+
+    first = run_sweep(db_bot, now=local(day, 23, 10), today=day, **cron)
+    calls = Counter(fetched_all(fake_altegio))
+    # Every location once: a set within one sweep's budget is not spread over later sweeps.
+    assert calls == Counter([*far, *soon, *tonight, *lapsed])
+    assert (first.new_later, first.refresh_later) == (0, 0)
+    assert first.posted == len(soon) + len(tonight) + len(lapsed)
+
+    after = day + timedelta(days=1)
+    second = run_sweep(db_bot, now=local(after, 0, 10), today=after, **cron)
+    assert sorted(fetched_all(fake_altegio)) == sorted([*tonight, *lapsed])
+    assert second.posted == len(tonight)  # their 7-day alerts, on the mark's day
+    assert all("7 days" in text_of(m) for m in alerts_in(fake_slack)[-len(tonight) :])
+
+
+def fetched_all(fake_altegio: FakeAltegio) -> list[int]:
+    """Every GET /license since the last call, one id per request (repeats kept)."""
+    ids = [int(r.path.rsplit("/", 1)[-1]) for r in fake_altegio.requests("/license/")]
+    fake_altegio.journal.clear()
+    return ids
 
 
 async def test_changes_to_a_far_licence_are_noticed_within_a_day(

@@ -133,6 +133,25 @@ def test_the_first_sweep_of_a_large_set_is_spread_over_the_refresh_time() -> Non
     small = {i: by_location[i] for i in range(MIN_NEW_PER_SWEEP)}
     whole = plan(small, {}, now=NOW, today=TODAY, alert_days=DAYS, interval=HOUR, refresh=DAY)
     assert (len(whole.fetch), whole.new_later) == (MIN_NEW_PER_SWEEP, 0)
+    # Spreading starts only past what one sweep may spend: 1,080 an hour at Altegio's limit.
+    budget = 1080
+    affordable = {i: by_location[i] for i in range(budget)}
+    whole = plan(
+        affordable,
+        {},
+        now=NOW,
+        today=TODAY,
+        alert_days=DAYS,
+        interval=HOUR,
+        refresh=DAY,
+        budget=budget,
+    )
+    assert (len(whole.fetch), whole.new_later) == (budget, 0)
+    more = {i: by_location[i] for i in range(budget + 1)}
+    spread = plan(
+        more, {}, now=NOW, today=TODAY, alert_days=DAYS, interval=HOUR, refresh=DAY, budget=budget
+    )
+    assert (len(spread.fetch), spread.new_later) == (budget, 1)
 
 
 def test_every_mark_is_fetched_on_its_day_by_hourly_sweeps_at_a_fraction_of_the_cost() -> None:
