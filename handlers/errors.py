@@ -154,9 +154,14 @@ def reply_blocks(
     if needs_login_button(error):
         return blocks.login_prompt(text, t)
     if retry and offers_retry(error):
-        again = blocks.button(t._("Try again"), RETRY_COMMAND_ACTION, retry)
-        return [blocks.section(text), blocks.actions(again, block_id=RETRY_COMMAND_ACTION)]
+        return [blocks.section(text), try_again(retry, t)]
     return [blocks.section(text)]
+
+
+def try_again(retry: str, t: Translator = ENGLISH) -> blocks.Block:
+    """The Try again button that runs a command (`retry`: its name and text) again."""
+    again = blocks.button(t._("Try again"), RETRY_COMMAND_ACTION, retry)
+    return blocks.actions(again, block_id=RETRY_COMMAND_ACTION)
 
 
 async def handle_error(error: Exception, context: AsyncBoltContext) -> None:

@@ -8,13 +8,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from api import AltegioClient, License, NotFound
-from handlers import input
+from handlers import blocks, input
 from handlers.alerts import commands as watch_commands
 from handlers.config import HandlerConfig
-from handlers.errors import UsageError, describe
+from handlers.errors import UsageError, describe, offers_retry, try_again
 from handlers.i18n import Translator
 from handlers.licences import get_licences
 from handlers.license import messages
+from handlers.retry import value_of
 from handlers.store import Store
 
 MAX_LOCATIONS = 10
@@ -60,9 +61,14 @@ async def license_command(
         await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         return
     ids = parse_location_ids(words, t)
-    results = await licences_or_reasons(altegio, store, config, team, user, ids, t)
+    results, busy = await licences_or_reasons(altegio, store, config, team, user, ids, t)
     reply = messages.license_message(results, date.today(), config.alert_days, t)
-    await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+    card = reply.blocks
+    retry = value_of("/license", text) if busy else None
+    if card is not None and retry is not None:
+        # Some of the locations waited too long for Altegio: one button asks for them all again.
+        card = [*blocks.cap(card, blocks.MESSAGE_BLOCKS - 1), try_again(retry, t)]
+    await respond(text=reply.text, blocks=card, response_type="ephemeral")
 
 
 async def licences_or_reasons(
@@ -73,13 +79,15 @@ async def licences_or_reasons(
     user: str,
     ids: list[int],
     t: Translator,
-) -> list[License | tuple[int, str]]:
-    """Each location's licence, or (id, sentence) for one that failed.
+) -> tuple[list[License | tuple[int, str]], bool]:
+    """Each location's licence, or (id, sentence) for one that failed; and whether any failed
+    because Altegio was busy (trying again soon may well work).
 
     A single location's failure raises, so the one error handler answers; among several,
     each failure becomes a line on its own card.
     """
     raw = await get_licences(altegio, store, config, team, user, ids)
+    busy = any(isinstance(r, Exception) and offers_retry(r) for r in raw)
     results: list[License | tuple[int, str]] = []
     for location_id, r in zip(ids, raw, strict=True):
         if isinstance(r, NotFound):
@@ -92,4 +100,4 @@ async def licences_or_reasons(
             results.append((location_id, describe(r, t)))
         else:
             results.append(r)
-    return results
+    return results, busy

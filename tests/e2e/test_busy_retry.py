@@ -19,7 +19,7 @@ from tests.fakes import FakeAltegio, FakeSlack, SlackSender
 from tests.fakes.signing import button
 
 BUSY = "Altegio is busy, try again in about"
-SATURATING = 999  # a location whose lookup Altegio answers with 429, Retry-After: 3
+SATURATING = 999  # a location whose lookup Altegio answers with 429, Retry-After: 5
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,10 @@ async def _click(slack: SlackSender, fake_slack: FakeSlack, value: Any, **kw: An
 async def _saturate(
     slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio, caplog: Any
 ) -> str:
-    """Someone else's lookup gets a 429 asking for 3 s: the bot holds all of its requests to
-    Altegio for that long. Returns that lookup's response URL (answered once the 3 s are over)."""
+    """Someone else's lookup gets a 429 asking for 5 s: the bot holds all of its requests to
+    Altegio for that long. Returns that lookup's response URL (answered once the 5 s are over)."""
     fake_altegio.add_license(SATURATING)
-    fake_altegio.fail(f"/license/{SATURATING}", status=429, retry_after=3, times=1)
+    fake_altegio.fail(f"/license/{SATURATING}", status=429, retry_after=5, times=1)
     url = await _ask(slack, fake_slack, "/license", str(SATURATING), user_id="U0OTHER")
     # The bot logs Altegio's 429 and pauses its budget in the same step: once the line is
     # there, every later request waits.
@@ -84,7 +84,7 @@ async def test_a_busy_answer_has_try_again_which_answers_in_its_place(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="altegio.api")
-    bot = make_bot(interactive_max_wait=0.5)
+    bot = make_bot(interactive_max_wait=1.5)
     fake_altegio.add_license(4523464, plan="Business")
     async with SlackSender(bot.url) as slack:
         other = await _saturate(slack, fake_slack, fake_altegio, caplog)
@@ -96,13 +96,39 @@ async def test_a_busy_answer_has_try_again_which_answers_in_its_place(
         assert again["value"] == f"{lookup.command} {lookup.text}"
         asked = len(fake_altegio.requests())
 
-        # The other lookup is answered once its 3 s are over: Altegio has room again.
+        # The other lookup is answered once its 5 s are over: Altegio has room again.
         await fake_slack.wait_for_response(other, timeout=20)
         answer = await _click(slack, fake_slack, again["value"])
         assert answer["replace_original"] is True
         assert lookup.answered in text_of(answer) and BUSY not in text_of(answer)
         assert not buttons(answer)
         assert len(fake_altegio.requests()) > asked
+
+
+async def test_a_card_of_several_locations_altegio_was_too_busy_for_has_one_try_again(
+    make_bot: MakeBot,
+    fake_slack: FakeSlack,
+    fake_altegio: FakeAltegio,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="altegio.api")
+    bot = make_bot(interactive_max_wait=1.5)
+    for location_id in (4523464, 4523465):
+        fake_altegio.add_license(location_id, plan="Business")
+    async with SlackSender(bot.url) as slack:
+        other = await _saturate(slack, fake_slack, fake_altegio, caplog)
+        url = await _ask(slack, fake_slack, "/license", "4523464 4523465")
+        (card,) = await fake_slack.wait_for_response(url, timeout=20)
+        assert BUSY in text_of(card)
+        (again,) = buttons(card)  # one button for the whole card
+        assert again["value"] == "/license 4523464 4523465"
+
+        await fake_slack.wait_for_response(other, timeout=20)
+        answer = await _click(slack, fake_slack, again["value"])
+        assert answer["replace_original"] is True and not buttons(answer)
+        shown = text_of(answer)
+        assert "Location 4523464" in shown and "Location 4523465" in shown
+        assert BUSY not in shown
 
 
 @pytest.mark.parametrize(
