@@ -125,6 +125,9 @@ class Inject(AsyncMiddleware):
         context["config"] = self._config
         context["people"] = self._people
         context["memberships"] = self._memberships
+        # A reply to a response_url a listener kept (the login form's confirmation, sent once
+        # the form has closed) leaves through the same door as respond(): marked in the sandbox.
+        context["respond_to"] = self._respond_to
         # The installing workspace: its team id, or an org-wide install's enterprise id.
         context["team"] = workspace_key(
             context.enterprise_id, context.team_id, context.is_enterprise_install
@@ -140,6 +143,9 @@ class Inject(AsyncMiddleware):
         bot_logging.workspace.set(context.team_id or context.enterprise_id or "-")
         set_lane(_lane_of(req.body or {}), key=(context.team_id, context.user_id))
         return await next()
+
+    def _respond_to(self, response_url: str) -> PooledRespond:
+        return self._respond(response_url, self._http)
 
 
 def _lane_of(body: dict[str, Any]) -> str:

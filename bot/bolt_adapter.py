@@ -25,7 +25,7 @@ log = logging.getLogger("altegio.bot")
 class PooledRespond(AsyncRespond):
     """Bolt's respond(), over the process's shared aiohttp session."""
 
-    def __init__(self, response_url: str, session: aiohttp.ClientSession) -> None:
+    def __init__(self, response_url: str, session: aiohttp.ClientSession | None) -> None:
         super().__init__(response_url=response_url)
         self._session = session
 

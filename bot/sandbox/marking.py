@@ -19,6 +19,7 @@ NOTE_BLOCK: dict[str, Any] = {
     "block_id": "sandbox_note",
     "elements": [{"type": "mrkdwn", "text": NOTE}],
 }
+MAX_SECTION_TEXT = 3000  # Block Kit's limit on a section's text
 _MESSAGES = {"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.scheduleMessage"}
 _VIEWS = {"views.open", "views.push", "views.update", "views.publish"}
 
@@ -36,11 +37,11 @@ def mark_message(message: dict[str, Any]) -> dict[str, Any]:
     if isinstance(blocks, list) and blocks:
         blocks = _with_note(blocks)
         marked["blocks"] = json.dumps(blocks) if was_json else blocks
-    elif "blocks" not in marked and isinstance(text, str) and text:
-        marked["blocks"] = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            NOTE_BLOCK,
-        ]
+    elif not blocks and isinstance(text, str) and text and len(text) <= MAX_SECTION_TEXT:
+        # A text-only message (blocks absent, None or empty): its text in a section, then the
+        # note. A longer text than a section holds keeps only the prefix above.
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}, NOTE_BLOCK]
+        marked["blocks"] = json.dumps(blocks) if was_json else blocks
     return marked
 
 
@@ -52,9 +53,13 @@ def mark_view(view: dict[str, Any] | str) -> dict[str, Any] | str:
 
 
 def _with_note(blocks: list[Any]) -> list[Any]:
-    if any(isinstance(b, dict) and b.get("block_id") == NOTE_BLOCK["block_id"] for b in blocks):
-        return blocks
-    return [*blocks, NOTE_BLOCK]
+    """The note last, once: an updated message (a clicked alert) keeps its blocks, note and all,
+    and may add some after it."""
+    note = NOTE_BLOCK["block_id"]
+    return [
+        *(b for b in blocks if not (isinstance(b, dict) and b.get("block_id") == note)),
+        NOTE_BLOCK,
+    ]
 
 
 def mark_client(client: AsyncWebClient) -> AsyncWebClient:

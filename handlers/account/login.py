@@ -13,12 +13,12 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from api import AltegioClient, AltegioError, InvalidCredentials
 from handlers.account import messages
@@ -131,6 +131,7 @@ async def login_submission(
     team: str,
     user: str,
     memberships: Memberships,
+    respond_to: Callable[[str], AsyncRespond],
 ) -> None:
     started = time.monotonic()
     t = form_language(view.get("private_metadata"))
@@ -152,7 +153,7 @@ async def login_submission(
     log.info("linked an Altegio account (Altegio user %s)", account.altegio_user_id)
     await audit(store, team, user, LINK, target=f"altegio user {account.altegio_user_id}")
     response_url, replace = read_metadata(view.get("private_metadata"))
-    await confirm_privately(client, user, account, response_url, replace=replace, t=t)
+    await confirm_privately(client, respond_to, user, account, response_url, replace=replace, t=t)
     await refresh_home(store, config, team, user, client, memberships, t)
 
 
@@ -208,6 +209,7 @@ def _log_refusal(error: Exception) -> None:
 
 async def confirm_privately(
     client: AsyncWebClient,
+    respond_to: Callable[[str], AsyncRespond],
     user: str,
     account: LinkedAccount,
     response_url: str | None,
@@ -219,7 +221,7 @@ async def confirm_privately(
     text = messages.linked(account, t)
     if response_url:
         try:
-            sent = await AsyncWebhookClient(response_url, timeout=5).send(
+            sent = await respond_to(response_url)(
                 text=text, response_type="ephemeral", replace_original=replace
             )
             if sent.status_code == 200:
