@@ -90,6 +90,11 @@ def cmd_socket(args: argparse.Namespace) -> None:
         raise SystemExit(2)
     app_token = settings.slack_app_token.get_secret_value()
     port = args.port or settings.port
+    if settings.metrics_port:
+        from bot import metrics
+
+        metrics.serve_port(settings.metrics_port)
+        log.info("serving metrics on port %s /metrics", settings.metrics_port)
 
     async def main() -> None:
         runtime = await Runtime.open(settings)

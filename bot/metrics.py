@@ -79,13 +79,17 @@ _COMMAND = re.compile(r"^/[a-z][a-z0-9_-]{0,31}$")
 # -- reading ------------------------------------------------------------------------------------
 
 
-def use_multiprocess_dir(workers: int) -> None:
+def use_multiprocess_dir(workers: int) -> str | None:
     """Before starting `workers` processes: a fresh PROMETHEUS_MULTIPROC_DIR unless one is set.
 
     Call it before the workers import anything; each worker then writes its own files there.
+    Returns the directory it made, for the caller to remove once the workers are gone.
     """
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="altegio-bot-metrics-")
+        made = tempfile.mkdtemp(prefix="altegio-bot-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+        return made
+    return None
 
 
 def registry() -> CollectorRegistry:

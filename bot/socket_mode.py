@@ -21,7 +21,9 @@ import time
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
+from bot import metrics
 from bot.runtime import Runtime
 from bot.server import finish_acked_work
 
@@ -50,7 +52,7 @@ async def run_socket_mode(
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
-    handler = AsyncSocketModeHandler(runtime.app, app_token, ping_interval=ping_interval)
+    handler = CountingHandler(runtime.app, app_token, ping_interval=ping_interval)
     client: SocketModeClient = handler.client
     watchdog: asyncio.Task[None] | None = None
     pages: asyncio.Task[None] | None = None
@@ -81,6 +83,17 @@ async def run_socket_mode(
                 loop.remove_signal_handler(sig)
     await runtime.stop_housekeeping()
     await finish_acked_work(finish_seconds)
+
+
+class CountingHandler(AsyncSocketModeHandler):
+    """Bolt's handler, counting each envelope's acknowledgement in the ack metrics as `serve`
+    counts each request's. `handle`, Bolt's hook for one envelope, returns once it is acked."""
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        received = time.perf_counter()
+        await super().handle(client, req)
+        payload = req.payload if isinstance(req.payload, dict) else {}
+        metrics.observe_ack(metrics.request_kind(payload), time.perf_counter() - received)
 
 
 async def watch_connection(client: SocketModeClient, ping_interval: float) -> None:

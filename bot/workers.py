@@ -18,6 +18,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from typing import Any
 
+from bot import metrics
 from bot.runtime import Runtime, StartupError
 from bot.settings import Settings
 
@@ -121,6 +123,9 @@ def serve_workers(
             workers,
             workers,
         )
+    # Each worker counts into files of its own in one directory, and a scrape of any worker adds
+    # them all up. The workers are spawned, so they start with the variable this sets.
+    made = metrics.use_multiprocess_dir(workers)
     sock = _bind(host, port)
     bound = sock.getsockname()[1]
     context = multiprocessing.get_context("spawn")
@@ -169,5 +174,7 @@ def serve_workers(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         sock.close()
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
     log.info("stopped all workers")
     return code

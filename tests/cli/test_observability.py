@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from bot.storage import generate_key, open_store
 from tests.alerts.test_sweepers import cli_env, start_cli
@@ -157,6 +161,68 @@ def test_metrics_in_multiprocess_mode_add_up_what_the_workers_wrote(
     fake_slack.wait_for_response_sync(url, timeout=10)
     text = httpx.get(server.base_url + "/metrics", timeout=5).text
     assert sample(text, "altegio_bot_requests_total", kind="/license") == 6
+
+
+def counted_by_each_worker(tmp: Path) -> dict[str, float]:
+    """/license requests each worker has counted, read from its own files (by process id) in the
+    directory `serve --workers` made under TMPDIR."""
+    (shared,) = tmp.glob("altegio-bot-metrics-*")
+    counted: dict[str, float] = {}
+    for file in shared.glob("counter_*.db"):
+        pid = file.stem.removeprefix("counter_")
+        alone = tmp / f"one-worker-{pid}"
+        shutil.rmtree(alone, ignore_errors=True)
+        alone.mkdir()
+        shutil.copy(file, alone / file.name)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(alone))
+        value = registry.get_sample_value("altegio_bot_requests_total", {"kind": "/license"})
+        if value:
+            counted[pid] = value
+    return counted
+
+
+def test_two_workers_count_into_metrics_that_any_scrape_adds_up(
+    fake_settings: dict[str, str], tmp_path: Path, fake_altegio: FakeAltegio, fake_slack: FakeSlack
+) -> None:
+    fake_altegio.add_license(4523464, plan="Business")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    settings = {
+        **fake_settings,
+        "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
+        "tmpdir": str(temp),  # where serve makes the workers' metrics directory
+    }
+    server = ServedCli(settings, tmp_path, "--workers", "2")
+
+    def command() -> None:
+        url = fake_slack.response_url()
+        body, headers = slash_command("/license", "4523464", response_url=url)
+        # A connection of its own each time: the kernel hands each to either worker.
+        assert httpx.post(server.url, content=body, headers=headers, timeout=10).status_code == 200
+        fake_slack.wait_for_response_sync(url, timeout=15)
+
+    sent = 0
+    try:
+        server.wait_ready()
+        with ThreadPoolExecutor(4) as pool:
+            # Until both workers have answered some: a few bursts, however the kernel deals.
+            while len(counted_by_each_worker(temp)) < 2:
+                assert sent < 400, (
+                    f"every command went to one worker: {counted_by_each_worker(temp)}"
+                )
+                list(pool.map(lambda _: command(), range(4)))
+                sent += 4
+        per_worker = counted_by_each_worker(temp)
+        assert sum(per_worker.values()) == sent
+        for _ in range(3):  # whichever worker answers the scrape, it counts both
+            text = httpx.get(server.base_url + "/metrics", timeout=5).text
+            assert sample(text, "altegio_bot_requests_total", kind="/license") == sent
+            assert sample(text, "altegio_bot_ack_seconds_count", kind="/license") == sent
+    finally:
+        code = server.stop()
+    assert code == 0, server.log()
+    assert list(temp.glob("altegio-bot-metrics-*")) == []  # removed once the workers stopped
 
 
 # -- LOG_FORMAT=json ---------------------------------------------------------------------------

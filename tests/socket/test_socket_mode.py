@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 
 from bot.storage import generate_key
 from handlers.blocks import LOGIN_ACTION
+from tests.cli.support import free_port
+from tests.cli.test_observability import sample
 from tests.fakes import FakeAltegio, FakeSlack
 from tests.fakes.signing import (
     block_actions,
@@ -65,6 +68,8 @@ class SocketBot:
     """The `altegio-bot socket` process; its stderr goes to a file read after it stops."""
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        port = env.get("METRICS_PORT")  # where it serves /metrics, when set
+        self.metrics_url = f"http://127.0.0.1:{port}/metrics" if port else ""
         self.log = cwd / "socket.log"
         self._stderr = self.log.open("w")
         self.process = subprocess.Popen(  # noqa: S603 - our own console script
@@ -119,6 +124,7 @@ def socket_bot(
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "BOT_ENCRYPTION_KEY": generate_key(),
         "SOCKET_PING_INTERVAL": "1",
+        "METRICS_PORT": str(free_port()),
     }
     bot = SocketBot(env, tmp_path)
     try:
@@ -139,6 +145,21 @@ def _command(
         "slash_commands", _form(slash_command(command, text, response_url=url, **kw))
     )
     return envelope, url
+
+
+def acks_counted(bot: SocketBot, kind: str) -> float:
+    """The acknowledgements of `kind` counted so far, once the one just sent is among them."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            text = httpx.get(bot.metrics_url, timeout=2).text
+        except httpx.TransportError:
+            text = ""
+        count = sample(text, "altegio_bot_ack_seconds_count", kind=kind) or 0
+        if count or time.monotonic() > deadline:
+            assert sample(text, "altegio_bot_requests_total", kind=kind) == count
+            return count
+        time.sleep(0.05)
 
 
 def _acked_once(socket_mode: FakeSocketMode, envelope_id: str, settle: float = 0.3) -> None:
@@ -162,6 +183,8 @@ def test_commands_buttons_forms_and_photo_shares_are_answered_each_acknowledged_
     _acked_once(socket_mode, envelope)
     (reply,) = fake_slack.wait_for_response_sync(url, timeout=10)
     assert "Location 4523464" in text_of(reply)
+    # Its acknowledgement is counted as `serve` counts one (METRICS_PORT).
+    assert acks_counted(socket_bot, "/license") == 1
 
     # A button: the login button opens the login form with the click's trigger_id.
     trigger = f"{int(time.time())}.{uuid.uuid4().hex}"
