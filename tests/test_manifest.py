@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -45,3 +46,10 @@ def test_a_distributed_app_gets_its_redirect_and_its_uninstall_events(manifest: 
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert {"app_uninstalled", "tokens_revoked"} <= set(events)
     assert manifest["settings"]["org_deploy_enabled"] is True  # Enterprise Grid org-wide
+
+
+def test_the_readme_says_why_each_scope_is_asked_for(manifest: dict) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Slack scopes", 1)[1].split("\n### ", 1)[0]
+    listed = re.findall(r"^\| `([a-z:.]+)` \| \S", section, re.MULTILINE)
+    assert sorted(listed) == sorted(manifest["oauth_config"]["scopes"]["bot"])
