@@ -64,7 +64,8 @@ class Retention:
         )
 
 
-def _owner() -> str:
+def owner_id() -> str:
+    """Names this process in the leases and claims it takes (for people reading the tables)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -77,7 +78,7 @@ async def prune_once(
 ) -> dict[str, int] | None:
     """One pruning run; how many rows went from each table, or None if another process is
     pruning now (it holds the lease)."""
-    owner = _owner()
+    owner = owner_id()
     if not await store.claim_lease(PRUNE_LEASE, owner=owner, lease_seconds=PRUNE_LEASE_SECONDS):
         return None
     now = store.now()

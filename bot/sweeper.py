@@ -12,12 +12,9 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 import re
 import signal
-import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -25,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from api import lane
 from bot import metrics
-from bot.retention import PRUNE_INTERVAL, Retention, prune_quietly
+from bot.retention import PRUNE_INTERVAL, Retention, owner_id, prune_quietly
 from bot.runtime import Runtime
 from bot.sandbox.marking import mark_client
 from bot.settings import Settings, handler_config
@@ -61,11 +58,6 @@ def hourly_budget(settings: Settings) -> float:
     if settings.per_minute_limit:
         per_hour = min(per_hour, settings.per_minute_limit * 60)
     return per_hour
-
-
-def owner_id() -> str:
-    """Names this sweeper in the claims it takes (for people reading the table)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 async def sweep_once(

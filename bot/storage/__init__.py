@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import stat
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,13 @@ from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError
 
-from .crypto import TokenCipher, generate_key, key_file_for, resolve_cipher
+from .crypto import (
+    TokenCipher,
+    generate_key,
+    key_file_for,
+    resolve_cipher,
+    warn_if_others_can_read,
+)
 from .engine import PoolOptions, create_engine
 from .errors import (
     DatabaseUnavailable,
@@ -132,14 +137,7 @@ def _prepare_sqlite_file(path: Path) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            log.warning(
-                "The SQLite database %s can be read by other users (mode %o); run `chmod 600 %s`.",
-                path,
-                mode,
-                path,
-            )
+        warn_if_others_can_read(path, "The SQLite database", log)
         return
     except OSError:
         return  # e.g. the path runs through a file: SQLite's own error says it best

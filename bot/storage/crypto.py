@@ -152,14 +152,7 @@ def load_or_create_key_file(path: Path) -> tuple[str, bool]:
                 os.close(fd)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        log.warning(
-            "The encryption key file %s can be read by other users (mode %o); run `chmod 600 %s`.",
-            path,
-            mode,
-            path,
-        )
+    warn_if_others_can_read(path, "The encryption key file", log)
     key = path.read_text(encoding="ascii").strip()
     try:
         parse_keys(key)
@@ -204,3 +197,16 @@ def resolve_cipher(
     else:
         log.info("BOT_ENCRYPTION_KEY is not set; using the encryption key in %s.", key_path)
     return TokenCipher([key])
+
+
+def warn_if_others_can_read(path: Path, what: str, logger: logging.Logger) -> None:
+    """A file holding secrets (the key file, the SQLite database) that others may read."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        logger.warning(
+            "%s %s can be read by other users (mode %o); run `chmod 600 %s`.",
+            what,
+            path,
+            mode,
+            path,
+        )
