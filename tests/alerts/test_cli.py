@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 import time
 
 import pytest
@@ -75,10 +76,12 @@ async def test_every_keeps_sweeping_until_sigterm(
     env = cli_env(f"sqlite:///{tmp_path / 'bot.db'}", generate_key(), fake_altegio, fake_slack)
     process = start_cli(env, "--every", "1s")
     try:
-        await asyncio.sleep(4)
+        # Two sweeps logged, however long start-up takes on a busy machine; then SIGTERM.
+        seen = await asyncio.to_thread(_read_until, process, "alert sweep: 0 watches", 2)
         process.send_signal(signal.SIGTERM)
         started = time.monotonic()
-        _, err = await asyncio.to_thread(process.communicate, timeout=30)
+        _, rest = await asyncio.to_thread(process.communicate, timeout=30)
+        err = seen + rest
         assert time.monotonic() - started < 5
     finally:
         if process.poll() is None:
@@ -106,3 +109,16 @@ async def test_watch_in_slack_then_altegio_bot_alerts_posts_one_alert_naming_the
     (alert,) = fake_slack.messages
     assert alert["channel"] == OPS
     assert "Location 4523464" in text_of(alert) and "1234567" not in text_of(alert)
+
+
+def _read_until(process: subprocess.Popen, text: str, count: int, timeout: float = 60) -> str:
+    """Standard error, line by line, until `text` has appeared `count` times (or it ends)."""
+    assert process.stderr is not None
+    read: list[str] = []
+    deadline = time.monotonic() + timeout
+    while sum(text in line for line in read) < count and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        read.append(line)
+    return "".join(read)
