@@ -45,30 +45,36 @@ class DownloadError(Exception):
     """A file that cannot be uploaded; `str()` is the sentence for the thread, in the language
     of the person who shared it (`Downloader.fetch`'s `t`).
 
-    `retryable` says whether trying again later could help (a button is offered).
+    `retryable` says whether trying again later could help (a button is offered); `summary`
+    is what the audit trail records, in English whoever shared the file.
     """
 
     retryable = True
     code = "download"
+    summary = "could not download it from Slack"
 
 
 class NotAnImage(DownloadError):
     retryable = False
     code = "not_an_image"
+    summary = "not a JPEG or PNG image"
 
 
 class TooLarge(DownloadError):
     retryable = False
     code = "too_large"
+    summary = "too large"
 
 
 class ScopeMissing(DownloadError):
     code = "files_read"
+    summary = "the files:read scope is missing"
 
 
 class FileGone(DownloadError):
     retryable = False
     code = "gone"
+    summary = "the file is gone from Slack"
 
 
 def metadata_type(file: Mapping[str, Any]) -> str | None:

@@ -18,8 +18,9 @@ import asyncio
 import enum
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -91,11 +92,17 @@ class Uploader:
 
 
 class _Refused(Exception):
-    """A file that will not be uploaded; the sentence goes in the thread."""
+    """A file that will not be uploaded. `say(t)` is the reason in the language of `t`: the
+    thread reads it in the sharer's language, the audit trail in English (`logged`, when the
+    sentence exists in one language only), like every log."""
 
-    def __init__(self, reason: str, *, retryable: bool) -> None:
-        super().__init__(reason)
+    def __init__(
+        self, say: Callable[[Translator], str], *, retryable: bool, logged: str | None = None
+    ) -> None:
+        super().__init__()
+        self.say = say
         self.retryable = retryable
+        self.logged = logged or say(ENGLISH)
 
 
 async def upload_file(
@@ -110,9 +117,10 @@ async def upload_file(
             return Result.SKIPPED
         result = await _transfer(up, share, target, file, name, kind, url, owner)
     except _Refused as refused:
-        await _audit(up, share, target, file, ok=False, reason=str(refused))
+        await _audit(up, share, target, file, ok=False, reason=refused.logged)
         retry = _retry_request(share, target, file) if refused.retryable else None
-        await reply(up.client, share, messages.failed(name, target, str(refused), retry, up.t))
+        reason = refused.say(up.t)
+        await reply(up.client, share, messages.failed(name, target, reason, retry, up.t))
         return Result.FAILED
     group = result.image_group.id if result.image_group else None
     await _audit(up, share, target, file, ok=True, reason=f"image group {group}")
@@ -157,19 +165,19 @@ async def _check(up: Uploader, file: Mapping[str, Any]) -> tuple[Mapping[str, An
         error = slack_error(exc)
         log.warning("files.info failed for %s: %s", file_id, error)
         if error == "file_not_found":
-            raise _Refused(messages.file_gone(up.t), retryable=False) from None
-        raise _Refused(messages.files_info_failed(error, up.t), retryable=True) from None
+            raise _Refused(messages.file_gone, retryable=False) from None
+        raise _Refused(partial(messages.files_info_failed, error), retryable=True) from None
     kind = metadata_type(file)
     if kind is None:
         kind_name = str(file.get("pretty_type") or file.get("filetype") or "file")
-        raise _Refused(messages.not_jpeg_or_png(kind_name, up.t), retryable=False)
+        raise _Refused(partial(messages.not_jpeg_or_png, kind_name), retryable=False)
     limit = up.config.max_image_bytes
     size = file.get("size")
     if isinstance(size, int) and size > limit:
-        raise _Refused(str(too_large(size, limit, up.t)), retryable=False)
+        raise _Refused(lambda t: str(too_large(size, limit, t)), retryable=False)
     url = str(file.get("url_private_download") or file.get("url_private") or "")
     if not url:
-        raise _Refused(messages.no_download_link(up.t), retryable=False)
+        raise _Refused(messages.no_download_link, retryable=False)
     return file, kind, url
 
 
@@ -207,22 +215,23 @@ async def _transfer(
     except TimeoutError:
         await _finish(up, file_id, owner, ok=False, detail="deadline")
         log.warning("upload of %s did not finish within %.0f s", file_id, PHOTO_DEADLINE_SECONDS)
-        raise _Refused(messages.took_too_long(up.t), retryable=True) from None
+        raise _Refused(messages.took_too_long, retryable=True) from None
     except DownloadError as exc:
         await _finish(up, file_id, owner, ok=False, detail=exc.code)
-        raise _Refused(str(exc), retryable=exc.retryable) from None
+        said = str(exc)  # worded by the downloader in the sharer's language
+        raise _Refused(lambda _t: said, retryable=exc.retryable, logged=exc.summary) from None
     except (NotLinked, SessionEnded) as exc:
         await _finish(up, file_id, owner, ok=False, detail="not linked")
         await whisper(up.client, share, describe(exc, up.t), reply_blocks(exc, up.t))
-        raise _Refused(messages.uploader_not_linked(up.t), retryable=True) from None
+        raise _Refused(messages.uploader_not_linked, retryable=True) from None
     except AltegioError as exc:
         await _finish(up, file_id, owner, ok=False, detail=type(exc).__name__)
         log.warning("upload of %s refused: %s %s", file_id, type(exc).__name__, exc.status)
-        raise _Refused(altegio_reason(exc, target, up.t), retryable=True) from None
+        raise _Refused(partial(altegio_reason, exc, target), retryable=True) from None
     except Exception as exc:
         await _finish(up, file_id, owner, ok=False, detail=type(exc).__name__)
         log.exception("upload of %s failed", file_id)
-        raise _Refused(describe(exc, up.t), retryable=True) from None
+        raise _Refused(partial(describe, exc), retryable=True) from None
     group_id = result.image_group.id if result.image_group else None
     await _finish(up, file_id, owner, ok=True, detail=f"image group {group_id}")
     log.info("file %s uploaded: image group %s, bound %s", file_id, group_id, result.image_binded)

@@ -45,6 +45,11 @@ async def test_an_upload_and_a_try_again_in_spanish(
     assert "Altegio no responde en este momento" in shown
     (retry,) = buttons(failure.args)
     assert retry["action_id"] == RETRY_ACTION and retry["text"]["text"] == "Reintentar"
+    # The audit trail is read by the operator: its reason stays English, like the log.
+    refused = [e for e in bot.call(bot.runtime.store.list_audit()) if e.ok is False]
+    assert [e.reason for e in refused] == [
+        "Altegio is not answering right now. Try again in a few minutes."
+    ]
 
     fake_altegio.rules.clear()
     url = fake_slack.response_url()
