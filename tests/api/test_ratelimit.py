@@ -434,10 +434,12 @@ async def test_redis_limiters_share_one_budget(redis_url, shared_key):
         await second.aclose()
     n = 2 * per_limiter
     stamps.sort()
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    # Separate buckets would each let 8 through in 0.175 s; together they need 0.375 s.
-    assert (n - 1) / rate - EPSILON <= elapsed < (n - 1) / rate + 0.3
-    assert min(gaps) >= 1 / rate - 0.01  # slack for the Redis round trip of each caller
+    # Separate buckets would each let 8 through in 0.175 s; together they need 0.375 s. A busy
+    # machine may wake a caller late (never early), so the bound that proves one shared budget
+    # is on when each grant came at the earliest: the k-th no sooner than k intervals in.
+    assert (n - 1) / rate - EPSILON <= elapsed < (n - 1) / rate + 1.0
+    for k, stamp in enumerate(stamps):
+        assert stamp - started >= k / rate - 0.01, f"call {k} came early"
 
 
 async def test_redis_pause_is_seen_by_other_limiters(redis_url, shared_key):
