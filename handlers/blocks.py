@@ -46,24 +46,30 @@ BUTTON_VALUE = 2000
 OPTION_TEXT = 75
 VIEW_TITLE = 24  # a modal's title, submit and close labels
 ELLIPSIS = "…"
+# Characters of a name from a person or Altegio (a plan, an option, an account's name) shown
+# inside a sentence, escaped: a 3,000-character plan must not push the rest out of its section.
+NAME_SHOWN = 200
 
 _WORD_JOINER = "\u2060"
 # mrkdwn's formatting characters: *bold*, _italic_, ~strike~, `code`.
 _FORMATTING = re.compile(r"([*_~`])")
 _QUOTE_MARK = re.compile(r"(^|\n)&gt;")  # ">" opening a line starts a block quote
+_HALF_ESCAPED = re.compile(_WORD_JOINER + r"[*_~`]$")  # a mark cut from its closing joiner
 
 
-def escape(text: str) -> str:
+def escape(text: str, most: int | None = None) -> str:
     """Text from a person or from Altegio, safe to put into mrkdwn: shown as typed.
 
     `&`, `<` and `>` become entities, so `<!channel>` or `<https://x|y>` is never a mention or
     a link. mrkdwn has no escape for `*`, `_`, `~` and backticks, so each gets an invisible
     word joiner on both sides: no longer at a word's edge, it formats nothing and still shows.
     Call it exactly once per piece of text (a second call would show `&amp;lt;`).
+    Given `most`, the escaped text is clipped to that many characters: what Slack counts.
     """
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _FORMATTING.sub(_WORD_JOINER + r"\1" + _WORD_JOINER, text)
-    return _QUOTE_MARK.sub(r"\1" + _WORD_JOINER + "&gt;", text)
+    text = _QUOTE_MARK.sub(r"\1" + _WORD_JOINER + "&gt;", text)
+    return text if most is None else clip(text, most)
 
 
 def clip(text: str, limit: int) -> str:
@@ -81,38 +87,41 @@ def clip(text: str, limit: int) -> str:
     opened, closed = kept.rfind("<"), kept.rfind(">")
     if opened > closed:  # inside "<…>"
         kept = kept[:opened]
-    return kept.rstrip(_WORD_JOINER) + ELLIPSIS
+    # An escaped `*` cut from its closing joiner would touch the ellipsis: drop it whole.
+    return _HALF_ESCAPED.sub("", kept.rstrip(_WORD_JOINER)) + ELLIPSIS
 
 
-def more_note(count: int, what: str = "more") -> Block:
-    """The line that stands for what did not fit: "…and 40 more."."""
-    return context(f"{ELLIPSIS}and {count} {what}.")
+def more_note(count: int, t: Translator = ENGLISH) -> Block:
+    """The line that stands for the blocks that did not fit: "…and 40 more not shown."."""
+    return context(t.ngettext("…and %(n)s more not shown.", "…and %(n)s more not shown.", count))
 
 
-def cap(blocks: list[Block], limit: int = MESSAGE_BLOCKS) -> list[Block]:
-    """At most `limit` blocks; when more were built, the last says how many were left out."""
+def cap(blocks: list[Block], limit: int = MESSAGE_BLOCKS, t: Translator = ENGLISH) -> list[Block]:
+    """At most `limit` blocks; when more were built, the last says how many were left out,
+    in the reader's language."""
     if len(blocks) <= limit:
         return blocks
     kept = blocks[: limit - 1]
-    return [*kept, more_note(len(blocks) - len(kept), "more not shown")]
+    return [*kept, more_note(len(blocks) - len(kept), t)]
 
 
-def message(text: str, blocks: list[Block] | None = None) -> Message:
+def message(text: str, blocks: list[Block] | None = None, t: Translator = ENGLISH) -> Message:
     """A reply within Slack's limits: short top-level text, at most 50 blocks."""
-    return Message(clip(text, TEXT), cap(blocks) if blocks is not None else None)
+    return Message(clip(text, TEXT), cap(blocks, MESSAGE_BLOCKS, t) if blocks is not None else None)
 
 
 def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}}
 
 
-def context(*texts: str) -> Block:
+def context(*texts: str, t: Translator = ENGLISH) -> Block:
     shown = list(texts[:CONTEXT_ELEMENTS])
     if len(texts) > CONTEXT_ELEMENTS:  # the last element says how many were left out
-        shown[-1] = f"{ELLIPSIS}and {len(texts) - CONTEXT_ELEMENTS + 1} more"
+        left_out = len(texts) - CONTEXT_ELEMENTS + 1
+        shown[-1] = t.ngettext("…and %(n)s more", "…and %(n)s more", left_out)
     return {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": clip(t, CONTEXT_TEXT)} for t in shown],
+        "elements": [{"type": "mrkdwn", "text": clip(text, CONTEXT_TEXT)} for text in shown],
     }
 
 

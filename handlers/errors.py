@@ -32,7 +32,7 @@ from handlers.store import StoreUnavailable
 
 log = logging.getLogger("altegio.handlers")
 
-REASON = 500  # characters of Altegio's own words shown in a reply; its message may be any length
+REASON = 500  # characters of Altegio's own words in a reply, escaped; its message may be any length
 RETRY_COMMAND_ACTION = "command_retry"  # the Try again button on a busy command's answer
 MAX_RETRY_VALUE = 2000  # characters: Slack's limit for a button's value
 
@@ -131,7 +131,7 @@ def _about(seconds: int, t: Translator) -> str:
 def _reason(error: AltegioError, t: Translator) -> str:
     # Altegio's own words, in whatever language Altegio wrote them.
     message = (error.message or "").strip().rstrip(".")
-    return blocks.escape(blocks.clip(message, REASON)) + "." if message else t._("no reason given.")
+    return blocks.escape(message, REASON) + "." if message else t._("no reason given.")
 
 
 def needs_login_button(error: BaseException) -> bool:
@@ -175,7 +175,7 @@ async def answer_error(
     answers in place of the message whose button was pressed."""
     _log(error)
     t = await reader(context)
-    text = describe(error, t)
+    text = blocks.clip(describe(error, t), blocks.TEXT)  # the notification's text
     try:
         if context.response_url:
             await context.respond(

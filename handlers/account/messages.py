@@ -56,14 +56,14 @@ def slack_date(moment: datetime, t: Translator = ENGLISH) -> str:
 
 
 def display_name(account: LinkedAccount) -> str:
-    return blocks.escape(account.name.strip() or account.login)
+    return blocks.escape(account.name.strip() or account.login, blocks.NAME_SHOWN)
 
 
 def account_line(account: LinkedAccount, t: Translator = ENGLISH) -> str:
     return t._(
         "*%(name)s* (%(login)s, Altegio user %(id)s)",
         name=display_name(account),
-        login=blocks.escape(account.login),
+        login=blocks.escape(account.login, blocks.NAME_SHOWN),
         id=account.altegio_user_id,
     )
 
@@ -120,7 +120,7 @@ def whoami_text(account: LinkedAccount | None, t: Translator = ENGLISH) -> str:
     return t._(
         "Linked to Altegio as %(name)s (%(login)s).",
         name=display_name(account),
-        login=blocks.escape(account.login),
+        login=blocks.escape(account.login, blocks.NAME_SHOWN),
     )
 
 
@@ -321,7 +321,7 @@ def home_view(
             )
         )
     )
-    return {"type": "home", "blocks": out}
+    return {"type": "home", "blocks": blocks.cap(out, blocks.VIEW_BLOCKS, t)}
 
 
 def watch_blocks(watches: Sequence[Watch], *, now: datetime, t: Translator) -> list[Block]:

@@ -156,7 +156,9 @@ def alert_text(licence: License, kind: str, today: date, t: Translator) -> str:
     return t._(
         "Location %(id)s: Altegio licence %(plan)s, deactivation date %(date)s: %(state)s.",
         id=licence.location_id,
-        plan=blocks.escape(licence.plan) if licence.plan else t._("unnamed plan"),
+        plan=blocks.escape(licence.plan, blocks.NAME_SHOWN)
+        if licence.plan
+        else t._("unnamed plan"),
         state=_state(licence, today, t),
         date=t.format_date(licence.deactivation_date),
     )
@@ -168,7 +170,7 @@ def alert_actions(
     value = button_value(location_id, period)
     link = {
         "type": "button",
-        "text": {"type": "plain_text", "text": t._("Open Altegio"), "emoji": True},
+        "text": blocks.plain_text(t._("Open Altegio"), blocks.BUTTON_TEXT),
         "action_id": OPEN_ALTEGIO,
         "url": web_url,
     }
@@ -211,7 +213,9 @@ def alert_blocks(
                 (t._("Location"), str(licence.location_id)),
                 (
                     t._("Plan"),
-                    blocks.escape(licence.plan) if licence.plan else t._("Unnamed plan"),
+                    blocks.escape(licence.plan, blocks.NAME_SHOWN)
+                    if licence.plan
+                    else t._("Unnamed plan"),
                 ),
                 (t._("Deactivation date"), t.format_date(licence.deactivation_date)),
                 (t._("Days left"), days_phrase(left, t) if left is not None else "—"),
@@ -339,7 +343,9 @@ def watch_added(
 ) -> str:
     about = {
         "id": licence.location_id,
-        "plan": blocks.escape(licence.plan) if licence.plan else t._("unnamed plan"),
+        "plan": blocks.escape(licence.plan, blocks.NAME_SHOWN)
+        if licence.plan
+        else t._("unnamed plan"),
         "date": t.format_date(licence.deactivation_date),
         "state": _state(licence, today, t),
     }
@@ -386,7 +392,9 @@ def watch_line(row: WatchRow, today: date, now: datetime, t: Translator) -> str:
     if lic is None:
         parts.append(":x: " + (row.problem or t._("unknown")))
     else:
-        parts.append(blocks.escape(lic.plan) if lic.plan else t._("Unnamed plan"))
+        parts.append(
+            blocks.escape(lic.plan, blocks.NAME_SHOWN) if lic.plan else t._("Unnamed plan")
+        )
         parts.append(t._("deactivation date %(date)s", date=t.format_date(lic.deactivation_date)))
         left = lic.days_left(today)
         if lic.active:
@@ -407,7 +415,7 @@ def watching_message(
     rows: list[WatchRow], today: date, now: datetime, t: Translator, *, more: int = 0
 ) -> Message:
     return blocks.message(
-        watching_text(rows, t, more=more), _watching_blocks(rows, today, now, t, more=more)
+        watching_text(rows, t, more=more), _watching_blocks(rows, today, now, t, more=more), t
     )
 
 

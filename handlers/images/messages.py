@@ -83,9 +83,10 @@ def mislabelled(declared: str, actual: str, t: Translator = ENGLISH) -> str:
 
 
 def usage_reply(problem: str, t: Translator = ENGLISH) -> Message:
-    return Message(
+    return blocks.message(
         f"{problem}\n\n{usage(t)}",
         [blocks.section(f":information_source: {problem}"), blocks.section(usage(t))],
+        t,
     )
 
 
@@ -95,7 +96,7 @@ def login_prompt(file_names: list[str], t: Translator = ENGLISH) -> Message:
         "Link it with the button (or `/altegio login`), then share the photo again.",
         files=_names(file_names, t),
     )
-    return Message(text, blocks.login_prompt(text, t))
+    return blocks.message(text, blocks.login_prompt(text, t), t)
 
 
 def already_handled(name: str, t: Translator = ENGLISH) -> Message:
@@ -103,7 +104,7 @@ def already_handled(name: str, t: Translator = ENGLISH) -> Message:
         "`%(file)s` has been uploaded to Altegio already (or is being uploaded now).",
         file=_safe(name, t),
     )
-    return Message(text, [blocks.context(f":information_source: {text}")])
+    return blocks.message(text, [blocks.context(f":information_source: {text}")], t)
 
 
 def _uploaded_text(name: str, target: Target, bound: bool, t: Translator) -> str:
@@ -149,8 +150,10 @@ def uploaded(
     if link:
         details.append(f"<{link}|{t._('View the image')}>")
     details.append(t._("Uploaded with <@%(user)s>'s Altegio account", user=user_id))
-    return Message(
-        text, [blocks.section(f":{SUCCESS_EMOJI}: {text}"), blocks.context(" · ".join(details))]
+    return blocks.message(
+        text,
+        [blocks.section(f":{SUCCESS_EMOJI}: {text}"), blocks.context(" · ".join(details))],
+        t,
     )
 
 
@@ -188,7 +191,7 @@ def failed(
                 block_id="images_retry",
             )
         )
-    return Message(text, out)
+    return blocks.message(text, out, t)
 
 
 def retried(user_id: str, original_text: str, t: Translator = ENGLISH) -> Message:
@@ -197,12 +200,13 @@ def retried(user_id: str, original_text: str, t: Translator = ENGLISH) -> Messag
         original=original_text,
         user=user_id,
     )
-    return Message(
+    return blocks.message(
         text,
         [
             blocks.section(original_text),
             blocks.context(t._("<@%(user)s> tried again.", user=user_id)),
         ],
+        t,
     )
 
 

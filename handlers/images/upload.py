@@ -278,7 +278,7 @@ def _retry_request(share: Share, target: Target, file: Mapping[str, Any]) -> Ret
 def altegio_reason(error: AltegioError, target: Target, t: Translator = ENGLISH) -> str:
     if isinstance(error, NotFound):
         said = (error.message or "").strip().rstrip(".")
-        shown = blocks.escape(blocks.clip(said, REASON)) if said else ""
+        shown = blocks.escape(said, REASON) if said else ""
         return messages.not_found_in_altegio(target, shown, t)
     return describe(error, t)
 

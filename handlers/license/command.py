@@ -67,7 +67,7 @@ async def license_command(
     retry = value_of("/license", text) if busy else None
     if card is not None and retry is not None:
         # Some of the locations waited too long for Altegio: one button asks for them all again.
-        card = [*blocks.cap(card, blocks.MESSAGE_BLOCKS - 1), try_again(retry, t)]
+        card = [*blocks.cap(card, blocks.MESSAGE_BLOCKS - 1, t), try_again(retry, t)]
     await respond(text=reply.text, blocks=card, response_type="ephemeral")
 
 

@@ -10,6 +10,10 @@ from handlers.blocks import Block, Message
 from handlers.i18n import Translator
 from handlers.input import quote
 
+# A licence may carry dozens of options: the card names the first ones and counts the rest.
+OPTIONS_SHOWN = 20
+OPTION_SHOWN = 100  # characters of one option's title, escaped: 20 of them fit one line
+
 
 def usage(t: Translator) -> str:
     return t._(
@@ -43,8 +47,7 @@ def license_card(
     lic: License, today: date, alert_days: tuple[int, ...], t: Translator
 ) -> list[Block]:
     warn_days = max(alert_days) if alert_days else None
-    plan = blocks.escape(lic.plan) if lic.plan else t._("Unnamed plan")
-    options = ", ".join(blocks.escape(o.title) for o in lic.options) or t._("none")
+    plan = plan_name(lic, t)
     if lic.active:
         headline = t._(
             "*Location %(id)s* · %(plan)s · :large_green_circle: Active",
@@ -65,8 +68,26 @@ def license_card(
                 (t._("Staff limit"), staff_limit(lic.staff_limit, t)),
             ]
         ),
-        blocks.context(t._("Options: %(options)s", options=options)),
+        blocks.context(t._("Options: %(options)s", options=options_text(lic, t))),
     ]
+
+
+def plan_name(lic: License, t: Translator) -> str:
+    """The plan's name from Altegio, escaped and short enough to leave room around it."""
+    return blocks.escape(lic.plan, blocks.NAME_SHOWN) if lic.plan else t._("Unnamed plan")
+
+
+def options_text(lic: License, t: Translator) -> str:
+    """The first options' titles, then how many more there are."""
+    names = ", ".join(blocks.escape(o.title, OPTION_SHOWN) for o in lic.options[:OPTIONS_SHOWN])
+    if not names:
+        return t._("none")
+    extra = len(lic.options) - OPTIONS_SHOWN
+    if extra <= 0:
+        return names
+    return t.ngettext(
+        "%(options)s … +%(n)s more", "%(options)s … +%(n)s more", extra, options=names
+    )
 
 
 def staff_limit(limit: int, t: Translator) -> str:
@@ -111,7 +132,7 @@ def license_message(
         license_card(r, today, alert_days, t) if isinstance(r, License) else failure_card(*r, t)
         for r in results
     ]
-    return blocks.message(fallback_text(results, t), _join(cards))
+    return blocks.message(fallback_text(results, t), _join(cards), t)
 
 
 def _join(cards: list[list[Block]]) -> list[Block]:
@@ -131,7 +152,7 @@ def fallback_text(results: list[License | tuple[int, str]], t: Translator) -> st
                 t._(
                     "Location %(id)s: %(plan)s, deactivates %(date)s",
                     id=r.location_id,
-                    plan=blocks.escape(r.plan) if r.plan else t._("Unnamed plan"),
+                    plan=plan_name(r, t),
                     date=t.format_date(r.deactivation_date),
                 )
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import blocks
+from handlers.i18n import translator
 
 JOINER = "\u2060"
 
@@ -57,3 +58,26 @@ def test_pieces_clip_their_text() -> None:
     assert len(blocks.header("z" * 200)["text"]["text"]) == blocks.HEADER_TEXT
     assert len(blocks.context(*["c"] * 15)["elements"]) == blocks.CONTEXT_ELEMENTS
     assert len(blocks.fields([("a", "b")] * 12)["fields"]) == blocks.FIELDS
+
+
+def test_notes_for_what_did_not_fit_are_in_the_readers_language() -> None:
+    ru, es = translator("ru"), translator("es")
+    capped = blocks.cap([blocks.section(str(i)) for i in range(60)], blocks.MESSAGE_BLOCKS, ru)
+    assert capped[-1]["elements"][0]["text"] == "…и ещё 11 не показано."
+    many = blocks.context(*["c"] * 15, t=es)["elements"]
+    assert many[-1]["text"] == "…y 6 más"
+    reply = blocks.message("x", [blocks.divider()] * 51, es)
+    assert reply.blocks[-1]["elements"][0]["text"] == "…y 2 más que no se muestran."
+
+
+def test_escape_can_clip_what_slack_counts() -> None:
+    escaped = blocks.escape("&" * 100, 12)
+    assert escaped == "&amp;&amp;…" and len(escaped) <= 12
+    assert blocks.escape("<!here>", 100) == "&lt;!here&gt;"
+
+
+def test_a_clipped_formatting_mark_never_touches_the_ellipsis() -> None:
+    escaped = blocks.escape("ab*cd")  # ab, joiner, *, joiner, cd
+    for limit in range(2, len(escaped)):
+        clipped = blocks.clip(escaped, limit)
+        assert not any(f"{JOINER}{mark}…" in clipped for mark in "*_~`"), clipped

@@ -99,3 +99,27 @@ def test_days_left_in_russian_take_each_plural_form() -> None:
         )
     expired = shown(messages.license_message([licence(days_left=-3)], TODAY, (30,), ru))
     assert "истекла 3 дня назад" in expired
+
+
+def test_ninety_options_name_the_first_twenty_and_count_the_rest() -> None:
+    options = [{"id": i, "title": f"Option {i}"} for i in range(90)]
+    context = messages.license_card(licence(options=options), TODAY, (30,), ENGLISH)[-1]
+    line = context["elements"][0]["text"]
+    assert line.startswith("Options: Option 0, Option 1,") and "Option 19 … +70 more" in line
+    assert "Option 20" not in line
+    ru = messages.license_card(licence(options=options[:22]), TODAY, (30,), translator("ru"))
+    assert ru[-1]["elements"][0]["text"].endswith("Option 19 … и ещё 2")
+
+
+def test_a_3000_character_plan_leaves_the_status_and_the_notification_short() -> None:
+    reply = messages.license_message(
+        [licence(name="<!here> " + "P&" * 1500, options=[{"id": 1, "title": "*x*" * 1000}])],
+        TODAY,
+        (30,),
+        ENGLISH,
+    )
+    headline = reply.blocks[0]["text"]["text"]
+    assert headline.endswith(" · :large_green_circle: Active") and len(headline) < 300
+    assert "&lt;!here&gt;" in headline and "<!here>" not in reply.text
+    assert len(reply.text) < 300 and reply.text.endswith(", deactivates 13 Mar 2026")
+    assert len(reply.blocks[-1]["elements"][0]["text"]) < 200
