@@ -408,6 +408,41 @@ def test_a_caption_naming_four_thousand_ids(language: str, kind: str) -> None:
     accepted(*images.usage_reply(sentence, t))
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_builders_without_input_text(language: str) -> None:
+    t = translator(language)
+    for sentence in (
+        license.usage(t),
+        license.no_such_location(4523464, t),
+        alerts.watch_usage(t),
+        alerts.watch_needs_channel(t),
+        alerts.no_such_location(t),
+        alerts.stale_button(t),
+        alerts.no_longer_watched(4523464, t),
+        alerts.watching_takes_no_words(t),
+        alerts.takes_one_location("unwatch", t),
+        alerts.nothing_to_watch(4523464, t),
+        alerts.when_alerted((90, 60, 30, 14, 7, 3, 1), t),
+        alerts.watch_removed(4523464, t, removed=True),
+        alerts.watch_removed(4523464, t, removed=False),
+        account.usage(t),
+        account.not_linked_logout(t),
+        account.logged_out(None, t),
+        account.login_form_expired(t),
+        images.usage(t),
+        images.file_gone(t),
+        images.no_download_link(t),
+        images.took_too_long(t),
+        images.uploader_not_linked(t),
+        images.button_expired(t),
+        images.file_not_found(t),
+        images.upload_failed(t),
+        images.mislabelled("PNG", "JPEG", t),
+        phone.usage(t),
+    ):
+        accepted(sentence, [blocks.section(sentence)])
+
+
 # -- /phone ---------------------------------------------------------------------------------------
 
 
