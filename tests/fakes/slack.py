@@ -77,6 +77,8 @@ class FakeSlack(SlackWorkspace, FakeServer):
         self._posts: Journal[ResponsePost] = Journal()
         # Posts to a response_url refused for breaking Block Kit's limits (never shown).
         self.refused_responses: list[ResponsePost] = []
+        # Errors for the next messages or views with blocks, refused whatever they hold.
+        self._blocks_refusals: list[str] = []
         # Where the consent page sends the installer back (the app's Redirect URL).
         self.oauth_redirect_url: str | None = None
         SlackWorkspace.__init__(self, bot_token, team_id)
@@ -100,6 +102,7 @@ class FakeSlack(SlackWorkspace, FakeServer):
         self._calls.clear()
         self._posts.clear()
         self.refused_responses.clear()
+        self._blocks_refusals.clear()
         self._reset_data()
 
     def reset_calls(self) -> None:
@@ -211,6 +214,23 @@ class FakeSlack(SlackWorkspace, FakeServer):
             )
         )
 
+    def refuse_blocks(self, error: str = "invalid_blocks", *, times: int = 1) -> None:
+        """Refuse the next `times` payloads with blocks, whatever they hold, with `error`.
+
+        A message with blocks (chat.postMessage, postEphemeral, update, or a post to a
+        response_url) or a view (views.open, update, push, publish) counts; a message of text
+        alone goes through. Slack's answer is the one it gives a payload it will not take:
+        `{"ok": false, "error": error}` from the Web API, HTTP 400 with the code from a
+        response_url.
+        """
+        self._blocks_refusals.extend([error] * times)
+
+    def _forced_refusal(self, payload: dict[str, Any], *, view: bool = False) -> str | None:
+        carries = "view" in payload if view else bool(payload.get("blocks"))
+        if not carries or not self._blocks_refusals:
+            return None
+        return self._blocks_refusals.pop(0)
+
     def rate_limit(
         self, method: str | None = None, *, times: int | None = 1, retry_after: int = 1
     ) -> Rule:
@@ -277,7 +297,9 @@ class FakeSlack(SlackWorkspace, FakeServer):
         if token not in self.valid_tokens:
             error = "token_revoked" if token in self.identities else "invalid_auth"
             return web.json_response({"ok": False, "error": error})
-        refusal = limits_refusal(method, _call_args(record))
+        refusal = self._forced_web_refusal(method, _call_args(record)) or limits_refusal(
+            method, _call_args(record)
+        )
         if refusal is not None:
             return web.json_response(refusal)
         self.current = self.identity(token)
@@ -285,6 +307,15 @@ class FakeSlack(SlackWorkspace, FakeServer):
             return web.json_response(handler(_call_args(record)))
         finally:
             self.current = None
+
+    def _forced_web_refusal(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        if method not in MESSAGE_METHODS | VIEW_METHODS:
+            return None
+        error = self._forced_refusal(args, view=method in VIEW_METHODS)
+        if error is None:
+            return None
+        where = "view.blocks" if method in VIEW_METHODS else "blocks"
+        return {"ok": False, "error": error, "errors": [f"{where}: refused by the test"]}
 
     async def _authorize(self, request: web.Request) -> web.Response:
         """Slack's consent page, approved at once: back to the app's redirect URL with a code
@@ -314,12 +345,13 @@ class FakeSlack(SlackWorkspace, FakeServer):
         record = record_of(request)
         url = f"{self.url}/response/{request.match_info['id']}"
         body = record.json if isinstance(record.json, dict) else {}
+        forced = self._forced_refusal(body)
         problems = message_problems(body)
-        if problems:
+        if forced or problems:
             # Like Slack's response_url: HTTP 400 with the error code as plain text, and nothing
             # shown to anyone.
             self.refused_responses.append(ResponsePost(url=url, body=record.json, record=record))
-            return web.Response(status=400, text=_refusal_code(problems))
+            return web.Response(status=400, text=forced or _refusal_code(problems))
         self._posts.append(ResponsePost(url=url, body=record.json, record=record))
         return web.json_response({"ok": True})
 

@@ -156,3 +156,19 @@ def test_sync_wait_and_private_instances():
         )
         assert done.json()["ok"]
         assert fake.wait_for_sync("chat.postMessage", channel="C9")[0].args["text"] == "t"
+
+
+async def test_refuse_blocks_refuses_the_next_payloads_with_blocks_only(fake_slack, client):
+    section = [{"type": "section", "text": {"type": "mrkdwn", "text": "fits"}}]
+    fake_slack.refuse_blocks("msg_too_long", times=2)
+    await client.chat_postMessage(channel="C1", text="text alone goes through")
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_postMessage(channel="C1", text="hi", blocks=section)
+    assert refused.value.response["error"] == "msg_too_long"
+    url = fake_slack.response_url()
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(url, json={"text": "hi", "blocks": section})
+        assert (answer.status_code, answer.text) == (400, "msg_too_long")
+        assert (await http.post(url, json={"text": "hi", "blocks": section})).status_code == 200
+    assert [m["text"] for m in fake_slack.messages] == ["text alone goes through"]
+    assert len(fake_slack.refused_responses) == 1 and len(fake_slack.responses(url)) == 1
