@@ -14,7 +14,6 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook import WebhookResponse
 
 import handlers
 from api import AltegioClient, set_lane
@@ -28,6 +27,7 @@ from handlers.account.membership import Memberships
 from handlers.account.messages import LOGIN_CALLBACK
 from handlers.config import HandlerConfig
 from handlers.people import People
+from handlers.refusals import guard_client
 from handlers.store import Store
 from handlers.tenancy import workspace_key
 
@@ -67,6 +67,7 @@ def build_app(
     client = client or web_client(settings, http)
     if settings.altegio_sandbox:
         mark_client(client)
+    guard_client(client)
     oauth_flow = None
     if settings.distributed and authorize is None:
         from bot.oauth import make_oauth_flow
@@ -133,11 +134,15 @@ class Inject(AsyncMiddleware):
             context.enterprise_id, context.team_id, context.is_enterprise_install
         )
         context["user"] = context.user_id or ""
-        if self._http is not None and context.response_url:
+        if context.response_url:
+            # Every listener's respond(): pooled, and falling back to plain text when refused.
             context["respond"] = self._respond(context.response_url, self._http)
-        if self._respond is SandboxRespond and context.client is not None:
-            # Bolt makes a Web API client for each request: mark that one's messages too.
-            mark_client(context.client)
+        if context.client is not None:
+            # Bolt makes a Web API client for each request: mark that one's messages too (in
+            # the sandbox), and send what Slack refuses for its blocks again as plain text.
+            if self._respond is SandboxRespond:
+                mark_client(context.client)
+            guard_client(context.client, context)
         bot_logging.request_id.set(_request_id(req))
         bot_logging.slack_user.set(context.user_id or "-")
         bot_logging.workspace.set(context.team_id or context.enterprise_id or "-")
@@ -163,11 +168,8 @@ def _lane_of(body: dict[str, Any]) -> str:
 class SandboxRespond(PooledRespond):
     """respond() against the built-in sandbox: every reply says it shows sandbox data."""
 
-    async def __call__(  # type: ignore[override]
-        self, text: str | dict[str, Any] = "", **fields: Any
-    ) -> WebhookResponse:
-        whole = text if isinstance(text, dict) else {"text": text, **fields}
-        return await super().__call__(mark_message(whole))
+    def prepare(self, body: dict[str, Any]) -> dict[str, Any]:
+        return mark_message(body)
 
 
 def _request_id(req: AsyncBoltRequest) -> str:

@@ -5,11 +5,16 @@ reply: under load that costs the event loop more than the rest of a command's wo
 the acks of the commands queued behind it. Bolt has no setting for it, so `Inject` puts a
 `PooledRespond` in the context under "respond", where Bolt's listeners find it. It builds the
 message body itself rather than through Bolt's private helper.
+
+It is also where a reply Slack refuses for its blocks (`invalid_blocks`, `msg_too_long`) is sent
+again as plain text, once, for every listener (handlers/refusals.py).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
 
 import aiohttp
@@ -18,6 +23,7 @@ from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack_client import LISTENER_RETRIES, retry_handlers
+from handlers import refusals
 
 log = logging.getLogger("altegio.bot")
 
@@ -39,7 +45,14 @@ class PooledRespond(AsyncRespond):
             session=self._session,
             retry_handlers=retry_handlers(LISTENER_RETRIES),
         )
-        response = await client.send_dict(reply_body(text, fields))
+        body = reply_body(text, fields)
+        response = await client.send_dict(self.prepare(body))
+        code = refused_code(response)
+        if response.status_code != 200 and refusals.refusal(code, body):
+            # Slack showed nothing: the same reply as plain text is still an answer.
+            assert code is not None
+            refusals.warn("a reply to response_url", code, body)
+            response = await client.send_dict(self.prepare(refusals.plain_message(body)))
         if response.status_code != 200:
             # Not the URL: it lets anyone post in that channel for half an hour.
             log.warning(
@@ -48,6 +61,25 @@ class PooledRespond(AsyncRespond):
                 (response.body or "")[:100],
             )
         return response
+
+    def prepare(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The body as posted; the sandbox marks it."""
+        return body
+
+
+def refused_code(response: WebhookResponse) -> str | None:
+    """Slack's error code in a response_url's refusal: plain text (`invalid_blocks`) or JSON."""
+    if response.status_code == 200 or not response.body:
+        return None
+    said = response.body.strip()
+    if said.startswith("{"):
+        try:
+            data = json.loads(said)
+        except ValueError:
+            return None
+        code = data.get("error") if isinstance(data, dict) else None
+        return code if isinstance(code, str) else None
+    return said if re.fullmatch(r"[a-z_]{1,60}", said) else None
 
 
 def reply_body(text: str | dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,8 @@ Listeners and the alert sweep differ in what they may repeat. A 502 or 504 from 
 can come after Slack did the work, so repeating a post could post twice: listeners repeat on
 those only the calls that are safe to repeat (views, reactions, message updates, reads), while
 the sweep repeats any 5xx because each alert is claimed in the store before it is posted.
+Every client sends a message Slack refuses for its blocks again as plain text
+(handlers/refusals.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from handlers.refusals import guard_client
 
 # Calls whose repetition changes nothing Slack users see twice.
 SAFE_TO_REPEAT = ("views.", "reactions.", "chat.update", "files.info", "auth.test")
@@ -91,10 +94,11 @@ def web_client(
     aiohttp session (and connection) for every call.
     """
     url = settings.slack_api_url
-    return AsyncWebClient(
+    client = AsyncWebClient(
         token=settings.bot_token,  # None for a distributed app: each call names its workspace's
         base_url=url if url.endswith("/") else url + "/",
         timeout=15,
         session=session,
         retry_handlers=retry_handlers(retries),
     )
+    return guard_client(client)

@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.errors import RETRY_COMMAND_ACTION, answer_error
 from handlers.reader import reader
+from handlers.refusals import sending_as
 from handlers.resources import Closer, close_with
 from handlers.retry import check_retryable, retry_listener, value_of
 
@@ -46,14 +47,16 @@ def guarded(listener: Listener, *, retry_as: str | None = None) -> Listener:
         command = kwargs.get("command") or {}
         for name in extra:
             kwargs.pop(name)
-        try:
-            if wants_t:
-                kwargs["t"] = await reader(context)
-            return await listener(**kwargs)
-        except Exception as error:
-            retry = value_of(retry_as, str(command.get("text") or "")) if retry_as else None
-            await answer_error(error, context, retry=retry)
-            return None
+        # What this listener sends is named by it when Slack refuses it (handlers/refusals.py).
+        with sending_as(run.__name__):
+            try:
+                if wants_t:
+                    kwargs["t"] = await reader(context)
+                return await listener(**kwargs)
+            except Exception as error:
+                retry = value_of(retry_as, str(command.get("text") or "")) if retry_as else None
+                await answer_error(error, context, retry=retry)
+                return None
 
     # `t` is ours, not Bolt's: Bolt passes the others the signature names.
     wanted = [n for n in names if n != "t"] + extra

@@ -50,6 +50,7 @@ from handlers.alerts import messages
 from handlers.config import HandlerConfig
 from handlers.errors import slack_error
 from handlers.i18n import Translator, locale_for, translator
+from handlers.refusals import guard_client, sending_as
 from handlers.store import AlertKey, LicenceSummary, Store, StoreUnavailable, Watch
 from sweep.policy import Decision, Outcome, decide, needs_renewal, plan, summarise
 
@@ -219,7 +220,9 @@ class _Sweep:
         self.fetched: dict[tuple[str, int], LicenceSummary] = {}
         self.altegio = altegio
         self.store = store
-        self.client = client
+        # An alert Slack refuses for its blocks goes again as its text: what the alert says,
+        # without the buttons (there is no command to snooze or acknowledge by).
+        self.client = guard_client(client)
         self.config = config
         self.owner = owner
         self.now = now
@@ -548,15 +551,17 @@ class _Sweep:
                 return None
             token["token"] = bot_token
         try:
-            async with asyncio.timeout(self.post_timeout):
-                response = await self.client.chat_postMessage(
-                    channel=watch.channel_id,
-                    text=text,
-                    **({"blocks": blocks} if blocks else {}),
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **token,
-                )
+            # Named in the warning if Slack refuses its blocks and it goes as plain text.
+            with sending_as(f"alert {key.kind}"):
+                async with asyncio.timeout(self.post_timeout):
+                    response = await self.client.chat_postMessage(
+                        channel=watch.channel_id,
+                        text=text,
+                        **({"blocks": blocks} if blocks else {}),
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        **token,
+                    )
         except asyncio.CancelledError:
             # Stopped mid-post (SIGTERM): hand the alert straight to the next sweep.
             await asyncio.shield(self._release(key))
