@@ -101,18 +101,21 @@ def plain_message(message: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
-def warn(where: str, code: str, message: Mapping[str, Any]) -> None:
+def warn(
+    where: str, code: str, message: Mapping[str, Any], instead: str = "sent as plain text"
+) -> None:
     """The operator's record of a refusal: the error and what was sent, never its content."""
     parts = message.get("blocks")
     count = len(parts) if isinstance(parts, list) else 0
     text = message.get("text")
     log.warning(
-        "Slack refused %s from %s (%s; %d blocks, text of %d characters): sent as plain text",
+        "Slack refused %s from %s (%s; %d blocks, text of %d characters): %s",
         where,
         sending.get(),
         code,
         count,
         len(text) if isinstance(text, str) else 0,
+        instead,
     )
 
 
@@ -150,13 +153,13 @@ def guard_client(client: AsyncWebClient, context: Any = None) -> AsyncWebClient:
                     plain["blocks"] = []
                 return await send(api_method, **{**kwargs, part: plain})
             if api_method == "views.publish" and refusal(code, args, details):
-                warn(api_method, code, _view_of(args))
+                warn(api_method, code, _view_of(args), "published a one-sentence Home tab")
                 t = await _language(context)
                 home = {**args, "view": home_not_shown(t)}
                 home.pop("hash", None)  # the refused view never replaced the one with that hash
                 return await send(api_method, **{**kwargs, part: home})
             if api_method in MODAL_METHODS and refusal(code, args, details):
-                warn(api_method, code, _view_of(args))
+                warn(api_method, code, _view_of(args), "told the person privately")
                 t = await _language(context)
                 raise FormNotShown(t._(FORM_NOT_SHOWN, code=code)) from None
             raise
