@@ -175,3 +175,17 @@ def login_prompt(text: str, t: Translator = ENGLISH) -> list[Block]:
         section(text),
         actions(button(t._("Link Altegio account"), LOGIN_ACTION, style="primary")),
     ]
+
+
+def shared_account_note(t: Translator = ENGLISH) -> Block:
+    """The line under an answer the operator's service account looked up, so that nobody takes
+    it for what their own Altegio account would see."""
+    return context(t._("Looked up with this workspace's shared Altegio account."))
+
+
+def noted(
+    body: list[Block] | None, text: str, note: Block, limit: int = MESSAGE_BLOCKS
+) -> list[Block]:
+    """`body` (or a section of `text` when there is none) with `note` last, within `limit`."""
+    shown = body if body is not None else [section(text)]
+    return [*cap(shown, limit - 1), note]

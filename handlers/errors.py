@@ -49,6 +49,25 @@ class NotLinked(Exception):
     )
 
 
+class Outsider(Exception):
+    """A guest, or someone from another organisation in a shared channel, with no linked
+    session: the workspace's shared Altegio account does not act for them."""
+
+    message = N_(
+        "Guests and people from other organisations can't use this workspace's shared Altegio "
+        "account. To do this, link your own with `/altegio login`."
+    )
+
+
+class Unidentified(Exception):
+    """Slack could not say who the user is, so the shared account does not act for them."""
+
+    message = N_(
+        "Slack could not tell me who you are just now, so I won't use this workspace's shared "
+        "Altegio account for you. Try again in a minute, or link your own with `/altegio login`."
+    )
+
+
 class SessionEnded(Exception):
     """Altegio refused the user's stored token: the session has been forgotten."""
 
@@ -63,7 +82,7 @@ def describe(error: BaseException, t: Translator = ENGLISH) -> str:
     match error:
         case UsageError():
             return str(error)
-        case NotLinked() | SessionEnded():
+        case NotLinked() | SessionEnded() | Outsider() | Unidentified():
             return t._(error.message)
         case AuthenticationError(token=token) if token == PARTNER:
             return t._(
@@ -135,7 +154,7 @@ def _reason(error: AltegioError, t: Translator) -> str:
 
 
 def needs_login_button(error: BaseException) -> bool:
-    return isinstance(error, NotLinked | SessionEnded) or (
+    return isinstance(error, NotLinked | SessionEnded | Outsider | Unidentified) or (
         isinstance(error, AuthenticationError) and error.token == USER
     )
 
@@ -201,7 +220,7 @@ async def answer_error(
 
 
 def _log(error: Exception) -> None:
-    if isinstance(error, UsageError | NotLinked | Busy):
+    if isinstance(error, UsageError | NotLinked | Outsider | Unidentified | Busy):
         log.info("refused: %s", type(error).__name__)
     elif isinstance(error, AuthenticationError) and error.token == PARTNER:
         log.error("Altegio refused the partner token (ALTEGIO_PARTNER_TOKEN): %s", error.message)

@@ -30,7 +30,7 @@ NO_LONGER_WORKS = N_("This button no longer works. Run the command again, please
 # What a retried listener may ask for; the button's own listener names each of them.
 PASSED = frozenset(
     {"ack", "command", "respond", "body", "client", "altegio", "store", "config", "team"}
-    | {"user", "channel_id", "context", "t"}
+    | {"user", "channel_id", "context", "people", "t"}
 )
 
 
@@ -101,6 +101,7 @@ def retry_listener(commands: Mapping[str, Listener]) -> Listener:
             "user": user,
             "channel_id": channel_id,
             "context": context,
+            "people": context.get("people"),
             "t": t,
         }
         asked = [n for n in inspect.getfullargspec(listener).args if n not in ("self", "cls")]

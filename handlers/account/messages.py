@@ -87,9 +87,11 @@ def _logout_button(t: Translator = ENGLISH) -> Block:
 
 def _not_linked_text(service_account: bool, t: Translator = ENGLISH) -> str:
     if service_account:
+        # Said to everyone, guests included: who may use the shared account is part of it.
         return t._(
-            "You have not linked an Altegio account. Until you do, commands that need one use "
-            "this workspace's shared Altegio service account."
+            "You have not linked an Altegio account. Until you do, members of this workspace "
+            "get licence lookups from its shared Altegio service account (guests and people "
+            "from other organisations don't), and uploading a photo needs your own account."
         )
     return t._("You have not linked an Altegio account.")
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from api import AccessDenied, AltegioClient, License, NotFound
-from handlers import input
+from handlers import blocks, input
 from handlers.alerts import messages
 from handlers.alerts.messages import WatchRow
 from handlers.audit import UNWATCH, WATCH, audit
 from handlers.blocks import Message
 from handlers.config import HandlerConfig
-from handlers.credentials import acting_as
+from handlers.credentials import READ, acting_as
 from handlers.errors import UsageError, describe
 from handlers.i18n import Translator
 from handlers.licences import get_licences
+from handlers.people import Person
 from handlers.store import Store
 
 # `/license watching` fetches every licence it lists; past this many it lists ids only.
@@ -29,19 +30,22 @@ async def run(
     config: HandlerConfig,
     team: str,
     user: str,
+    person: Person | None,
     channel: str | None,
     t: Translator,
 ) -> Message:
-    """The reply to `/license <sub> <words>`, run in `channel`, in the language of `t`."""
+    """The reply to `/license <sub> <words>`, run in `channel`, in the language of `t`.
+    `person` is who Slack says the user is: it decides whether the shared account may look up
+    licences for them."""
     if not channel:
         raise UsageError(messages.watch_needs_channel(t))
     if sub == "watching":
         if words:
             raise UsageError(messages.watching_takes_no_words(t))
-        return await watching(altegio, store, config, team, user, channel, t)
+        return await watching(altegio, store, config, team, user, person, channel, t)
     location_id = _one_location(sub, words, t)
     if sub == "watch":
-        return Message(await watch(altegio, store, config, team, user, channel, location_id, t))
+        return await watch(altegio, store, config, team, user, person, channel, location_id, t)
     return Message(await unwatch(store, team, user, channel, location_id, t))
 
 
@@ -60,16 +64,23 @@ async def watch(
     config: HandlerConfig,
     team: str,
     user: str,
+    person: Person | None,
     channel: str,
     location_id: int,
     t: Translator,
-) -> str:
+) -> Message:
     """Subscribe the channel once the user has shown they can see the location in Altegio.
     Its alerts speak the language of `t`, the watcher's: kept with the watch."""
     refusal: UsageError | None = None
     try:
         async with acting_as(
-            store, config, team, user, required=config.watch_as_member
+            store,
+            config,
+            team,
+            user,
+            purpose=READ,
+            person=person,
+            required=config.watch_as_member,
         ) as credential:
             licence = await altegio.get_license(location_id, user_token=credential.token)
     except NotFound:
@@ -93,7 +104,10 @@ async def watch(
     )
     if refusal is not None:
         raise refusal
-    return messages.watch_added(licence, date.today(), config.alert_days, t, added=added)
+    text = messages.watch_added(licence, date.today(), config.alert_days, t, added=added)
+    if not credential.shared:
+        return Message(text)
+    return Message(text, blocks.noted(None, text, blocks.shared_account_note(t)))
 
 
 async def unwatch(
@@ -118,6 +132,7 @@ async def watching(
     config: HandlerConfig,
     team: str,
     user: str,
+    person: Person | None,
     channel: str,
     t: Translator,
 ) -> Message:
@@ -125,9 +140,13 @@ async def watching(
     watches = await store.list_watches(team, channel)
     shown, more = watches[:MAX_LISTED], len(watches) - min(len(watches), MAX_LISTED)
     rows: list[WatchRow] = []
+    shared = False
     if shown:
-        raw = await get_licences(altegio, store, config, team, user, (w.location_id for w in shown))
-        for w, result in zip(shown, raw, strict=True):
+        fetched = await get_licences(
+            altegio, store, config, team, user, person, (w.location_id for w in shown)
+        )
+        shared = fetched.shared
+        for w, result in zip(shown, fetched.results, strict=True):
             if isinstance(result, License):
                 rows.append(WatchRow(w, licence=result))
             elif isinstance(result, NotFound):
@@ -136,4 +155,9 @@ async def watching(
                 rows.append(WatchRow(w, problem=describe(result, t)))
             else:
                 raise result
-    return messages.watching_message(rows, date.today(), datetime.now(UTC), t, more=more)
+    reply = messages.watching_message(rows, date.today(), datetime.now(UTC), t, more=more)
+    if not shared:
+        return reply
+    return Message(
+        reply.text, blocks.noted(reply.blocks, reply.text, blocks.shared_account_note(t))
+    )

@@ -13,6 +13,7 @@ from handlers import blocks
 from handlers.blocks import Message
 from handlers.i18n import ENGLISH, Translator
 from handlers.images.caption import Entity, Target
+from handlers.store import LinkedAccount
 
 RETRY_ACTION = "images_retry"
 SUCCESS_EMOJI = "white_check_mark"
@@ -138,9 +139,12 @@ def uploaded(
     result: ImageUpload,
     *,
     user_id: str,
+    account: LinkedAccount,
     web_url: str,
     t: Translator = ENGLISH,
 ) -> Message:
+    """The upload's confirmation in the thread. It names the Altegio account that uploaded it
+    (the sharer's own: uploads never run on the workspace's shared account), as whoami does."""
     group = result.image_group
     text = _uploaded_text(_safe(name, t), target, bool(result.image_binded), t)
     details = []
@@ -149,12 +153,23 @@ def uploaded(
     link = image_link(result, web_url)
     if link:
         details.append(f"<{link}|{t._('View the image')}>")
-    details.append(t._("Uploaded with <@%(user)s>'s Altegio account", user=user_id))
+    details.append(
+        t._(
+            "Uploaded with <@%(user)s>'s own Altegio account (%(account)s).",
+            user=user_id,
+            account=account_name(account),
+        )
+    )
     return blocks.message(
         text,
         [blocks.section(f":{SUCCESS_EMOJI}: {text}"), blocks.context(" · ".join(details))],
         t,
     )
+
+
+def account_name(account: LinkedAccount) -> str:
+    """The account as whoami names it: its name, else its login; escaped, kept short."""
+    return blocks.escape(account.name.strip() or account.login, 80)
 
 
 def _failed_text(name: str, target: Target | None, reason: str, t: Translator) -> str:

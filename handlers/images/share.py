@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from api import AltegioClient
 from handlers.audit import PHOTO, audit
 from handlers.config import HandlerConfig
-from handlers.credentials import credential_for
+from handlers.credentials import WRITE, credential_for
 from handlers.errors import NotLinked, UsageError, slack_error
 from handlers.i18n import Translator
 from handlers.images import messages
@@ -85,7 +85,8 @@ class ImageShares:
         if not await _first_delivery(store, team, body, request, share):
             return
         try:
-            await credential_for(store, config, team, user, required=True)
+            # An upload changes Altegio: only the sharer's own session, never the service account.
+            await credential_for(store, config, team, user, purpose=WRITE)
         except NotLinked:
             await _refused(store, team, share, files, "sharer not linked")
             text, prompt = messages.login_prompt([file_name(f) for f in files], t)
@@ -118,7 +119,8 @@ class ImageShares:
         wanted = RetryRequest.decode(action.get("value"))
         if wanted is None:
             raise UsageError(messages.button_expired(t))
-        await credential_for(store, config, team, user, required=True)  # not linked: error handler
+        # Not linked: the error handler asks them to link; the service account never uploads.
+        await credential_for(store, config, team, user, purpose=WRITE)
         try:
             info = await client.files_info(file=wanted.file_id)
         except SlackApiError as exc:

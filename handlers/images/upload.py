@@ -31,7 +31,7 @@ from handlers import blocks
 from handlers.audit import PHOTO, audit
 from handlers.blocks import Message
 from handlers.config import HandlerConfig
-from handlers.credentials import acting_as
+from handlers.credentials import WRITE, acting_as
 from handlers.errors import (
     REASON,
     NotLinked,
@@ -52,7 +52,7 @@ from handlers.images.download import (
     too_large,
 )
 from handlers.images.messages import RetryRequest
-from handlers.store import Store
+from handlers.store import LinkedAccount, Store
 
 log = logging.getLogger("altegio.images")
 
@@ -115,7 +115,7 @@ async def upload_file(
         owner = await _claim(up, str(file.get("id") or ""))
         if owner is None:
             return Result.SKIPPED
-        result = await _transfer(up, share, target, file, name, kind, url, owner)
+        result, account = await _transfer(up, share, target, file, name, kind, url, owner)
     except _Refused as refused:
         await _audit(up, share, target, file, ok=False, reason=refused.logged)
         retry = _retry_request(share, target, file) if refused.retryable else None
@@ -132,6 +132,7 @@ async def upload_file(
             target,
             result,
             user_id=share.user_id,
+            account=account,
             web_url=up.config.altegio_web_url,
             t=up.t,
         ),
@@ -197,8 +198,9 @@ async def _transfer(
     kind: str,
     url: str,
     owner: str,
-) -> ImageUpload:
-    """Download from Slack and upload to Altegio; record the outcome of the claim either way."""
+) -> tuple[ImageUpload, LinkedAccount]:
+    """Download from Slack and upload to Altegio, on the account returned with the result;
+    record the outcome of the claim either way."""
     file_id = str(file.get("id") or "")
     log.info(
         "uploading file %s as %s %s at location %s",
@@ -211,7 +213,7 @@ async def _transfer(
     try:
         async with asyncio.timeout(PHOTO_DEADLINE_SECONDS):
             async with up.downloader.slot(up.config.photo_concurrency):
-                result = await _download_and_upload(up, share, target, name, kind, url)
+                result, account = await _download_and_upload(up, share, target, name, kind, url)
     except TimeoutError:
         await _finish(up, file_id, owner, ok=False, detail="deadline")
         log.warning("upload of %s did not finish within %.0f s", file_id, PHOTO_DEADLINE_SECONDS)
@@ -235,13 +237,14 @@ async def _transfer(
     group_id = result.image_group.id if result.image_group else None
     await _finish(up, file_id, owner, ok=True, detail=f"image group {group_id}")
     log.info("file %s uploaded: image group %s, bound %s", file_id, group_id, result.image_binded)
-    return result
+    return result, account
 
 
 async def _download_and_upload(
     up: Uploader, share: Share, target: Target, name: str, kind: str, url: str
-) -> ImageUpload:
-    """The transfer itself; its caller holds a photo slot for as long as the bytes live."""
+) -> tuple[ImageUpload, LinkedAccount]:
+    """The transfer itself, on the acting person's own Altegio session (a WRITE: never the
+    service account); its caller holds a photo slot for as long as the bytes live."""
     content, sniffed = await up.downloader.fetch(
         url,
         token=up.client.token,
@@ -251,8 +254,10 @@ async def _download_and_upload(
     )
     if sniffed != kind:
         raise NotAnImage(messages.mislabelled(NAMES[kind], NAMES[sniffed], up.t))
-    async with acting_as(up.store, up.config, up.team, share.user_id, required=True) as credential:
-        return await up.altegio.upload_image(
+    async with acting_as(up.store, up.config, up.team, share.user_id, purpose=WRITE) as credential:
+        if credential.account is None:  # a WRITE has a linked session or raised NotLinked
+            raise NotLinked()
+        uploaded = await up.altegio.upload_image(
             target.entity,
             company_id=target.location_id,
             entity_id=target.entity_id,
@@ -261,6 +266,7 @@ async def _download_and_upload(
             content_type=sniffed,
             user_token=credential.token,
         )
+        return uploaded, credential.account
 
 
 def _retry_request(share: Share, target: Target, file: Mapping[str, Any]) -> RetryRequest:

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from api import AltegioClient, License, NotFound
 from handlers import blocks, input
@@ -15,6 +16,7 @@ from handlers.errors import UsageError, describe, offers_retry, try_again
 from handlers.i18n import Translator
 from handlers.licences import get_licences
 from handlers.license import messages
+from handlers.people import People, Person
 from handlers.retry import value_of
 from handlers.store import Store
 
@@ -45,6 +47,8 @@ async def license_command(
     team: str,
     user: str,
     channel_id: str | None,
+    people: People | None,
+    client: AsyncWebClient | None,
     t: Translator,
 ) -> None:
     await ack()
@@ -52,22 +56,28 @@ async def license_command(
     if input.asks_for_help(text):
         await respond(text=messages.usage(t), response_type="ephemeral")
         return
+    # Who Slack says the user is decides whether the shared service account may answer them.
+    person = await people.person(client, team, user) if people and client else None
     words = text.split()
     sub, rest = input.WATCH.match(words)
     if sub is not None:
         reply = await watch_commands.run(
-            sub, rest, altegio, store, config, team, user, channel_id, t
+            sub, rest, altegio, store, config, team, user, person, channel_id, t
         )
         await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         return
     ids = parse_location_ids(words, t)
-    results, busy = await licences_or_reasons(altegio, store, config, team, user, ids, t)
+    results, busy, shared = await licences_or_reasons(
+        altegio, store, config, team, user, person, ids, t
+    )
     reply = messages.license_message(results, date.today(), config.alert_days, t)
     card = reply.blocks
     retry = value_of("/license", text) if busy else None
     if card is not None and retry is not None:
         # Some of the locations waited too long for Altegio: one button asks for them all again.
         card = [*blocks.cap(card, blocks.MESSAGE_BLOCKS - 1, t), try_again(retry, t)]
+    if shared:
+        card = blocks.noted(card, reply.text, blocks.shared_account_note(t))
     await respond(text=reply.text, blocks=card, response_type="ephemeral")
 
 
@@ -77,16 +87,19 @@ async def licences_or_reasons(
     config: HandlerConfig,
     team: str,
     user: str,
+    person: Person | None,
     ids: list[int],
     t: Translator,
-) -> tuple[list[License | tuple[int, str]], bool]:
-    """Each location's licence, or (id, sentence) for one that failed; and whether any failed
-    because Altegio was busy (trying again soon may well work).
+) -> tuple[list[License | tuple[int, str]], bool, bool]:
+    """Each location's licence, or (id, sentence) for one that failed; whether any failed
+    because Altegio was busy (trying again soon may well work); and whether the workspace's
+    shared Altegio account looked them up.
 
     A single location's failure raises, so the one error handler answers; among several,
     each failure becomes a line on its own card.
     """
-    raw = await get_licences(altegio, store, config, team, user, ids)
+    fetched = await get_licences(altegio, store, config, team, user, person, ids)
+    raw = fetched.results
     busy = any(isinstance(r, Exception) and offers_retry(r) for r in raw)
     results: list[License | tuple[int, str]] = []
     for location_id, r in zip(ids, raw, strict=True):
@@ -100,4 +113,4 @@ async def licences_or_reasons(
             results.append((location_id, describe(r, t)))
         else:
             results.append(r)
-    return results, busy
+    return results, busy, fetched.shared

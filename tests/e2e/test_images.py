@@ -376,16 +376,19 @@ async def test_an_unlinked_sharer_is_asked_privately_to_log_in(
     await fake_altegio.wait_for_requests_async(1, path="/images/master", timeout=10)
 
 
-async def test_the_service_account_uploads_for_an_unlinked_sharer(
+async def test_the_service_account_never_uploads_for_an_unlinked_sharer(
     make_bot: Any, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:
     service = fake_altegio.add_user("service@example.com")
     bot = make_bot(altegio_user_token=service.user_token)
-    event, _ = share(fake_slack)
+    event, file = share(fake_slack)
     async with SlackSender(bot.url) as slack:
         await slack.event(event)
-    (upload,) = await fake_altegio.wait_for_requests_async(1, path="/images/master", timeout=10)
-    assert upload.user_token == service.user_token
+    (prompt,) = await fake_slack.wait_for("chat.postEphemeral", timeout=10)
+    assert "I need your Altegio account" in text_of(prompt.args)
+    assert [b["action_id"] for b in buttons(prompt.args)] == [LOGIN_ACTION]
+    assert fake_altegio.requests("/images/") == []
+    assert fake_slack.downloads(file["id"]) == []
 
 
 async def test_slacks_sign_in_page_instead_of_the_file_names_the_files_read_scope(

@@ -101,7 +101,10 @@ def test_whoami_not_linked_offers_the_login_button_and_mentions_a_service_accoun
     plain = messages.whoami(None)
     assert plain[1]["elements"][0]["action_id"] == LOGIN_ACTION
     assert "service account" not in str(plain)
-    assert "service account" in str(messages.whoami(None, service_account=True))
+    shared = str(messages.whoami(None, service_account=True))
+    assert "service account" in shared
+    # The shared account looks things up for members; it never uploads, nor serves guests.
+    assert "uploading a photo needs your own account" in shared and "guests" in shared
 
 
 def test_a_nameless_account_is_shown_by_its_login() -> None:

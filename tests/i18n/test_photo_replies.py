@@ -4,6 +4,7 @@ sentences for each kind of record, Slack's limits kept."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,10 +14,12 @@ from handlers.images import messages
 from handlers.images.caption import CaptionError, Target, parse_caption
 from handlers.images.download import too_large
 from handlers.images.messages import RetryRequest
+from handlers.store import LinkedAccount
 from tests.fakes.block_limits import message_problems
 
 MASTER = Target("master", 17, 4523464)
 SERVICE = Target("service", 9, 4523464)
+ACCOUNT = LinkedAccount("T1", "U1", 42, "M" * 300, "m@example.com", datetime.now(UTC), "usr-x")
 RETRY = RetryRequest("F1", "C1", "1.1", "1.1", "master", 17, 4523464)
 EXAMPLE = re.compile(r"`([^`]*4523464[^`]*)`")
 
@@ -50,7 +53,15 @@ def test_photo_replies_fit_slack_in_every_language(language: str) -> None:
     replies = [
         messages.failed("x" * 200, MASTER, str(reason), RETRY, t),
         messages.failed("menu.png", None, messages.took_too_long(t), None, t),
-        messages.uploaded("a.jpg", SERVICE, upload, user_id="U1", web_url="https://x", t=t),
+        messages.uploaded(
+            "a.jpg",
+            SERVICE,
+            upload,
+            user_id="U1",
+            account=ACCOUNT,
+            web_url="https://x",
+            t=t,
+        ),
         messages.login_prompt(["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"], t),
         messages.already_handled("a.jpg", t),
         messages.retried("U1", "x" * 2900, t),

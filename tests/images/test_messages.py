@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from api import ImageUpload
 from handlers.images.caption import Target
 from handlers.images.messages import RETRY_ACTION, RetryRequest, failed, image_link, uploaded
 from handlers.images.upload import upload_filename
+from handlers.store import LinkedAccount
 
 WEB = "https://app.alteg.io"
+ACCOUNT = LinkedAccount(
+    "T1", "U1", 42, "Maria *Manager*", "maria@example.com", datetime.now(UTC), "usr-secret"
+)
 REQUEST = RetryRequest("F1", "C1", "1700000000.000100", "1700000000.000100", "master", 17, 4523464)
 
 
@@ -59,17 +65,35 @@ def test_success_names_the_target_group_and_link() -> None:
             "thumbnail": {"path": "https://assets.alteg.io/master/thumb/a.jpg", "width": 100},
         }
     )
-    text, blocks = uploaded("a.jpg", Target("master", 17, 1), result, user_id="U1", web_url=WEB)
+    text, blocks = uploaded(
+        "a.jpg", Target("master", 17, 1), result, user_id="U1", account=ACCOUNT, web_url=WEB
+    )
     shown = text + blocks[0]["text"]["text"] + blocks[1]["elements"][0]["text"]
     assert "team member 17 at location 1" in shown
     assert "Image group 5" in shown
     assert "<https://assets.alteg.io/master/basic/a.jpg|View the image>" in shown
-    assert "<@U1>" in shown
+    # Whose Altegio account uploaded it, by name as whoami shows it; never the token.
+    assert "Uploaded with <@U1>'s own Altegio account (Maria" in shown
+    assert "Manager" in shown and "*Manager*" not in shown
+    assert "usr-secret" not in str(blocks)
+
+
+def test_an_account_without_a_name_is_named_by_its_login() -> None:
+    nameless = LinkedAccount("T1", "U1", 42, " ", "maria@example.com", datetime.now(UTC), "t")
+    _, blocks = uploaded(
+        "a.jpg", Target("master", 17, 1), upload(None), user_id="U1", account=nameless, web_url=WEB
+    )
+    assert "(maria@example.com)" in blocks[1]["elements"][0]["text"]
 
 
 def test_an_unbound_upload_says_so() -> None:
     text, _ = uploaded(
-        "a.jpg", Target("service", 9, 1), upload({}, binded=False), user_id="U1", web_url=WEB
+        "a.jpg",
+        Target("service", 9, 1),
+        upload({}, binded=False),
+        user_id="U1",
+        account=ACCOUNT,
+        web_url=WEB,
     )
     assert "did not bind it" in text
 
