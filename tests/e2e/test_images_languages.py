@@ -34,7 +34,7 @@ async def test_an_upload_and_a_try_again_in_spanish(
     (done,) = await thread_replies(fake_slack, event)
     shown = text_of(done.args)
     assert "`retrato.jpg` es ahora la imagen del profesional 17 en la sucursal 4523464" in shown
-    assert f"Subida con la cuenta de Altegio de <@{ANA}>" in shown
+    assert f"Subida con la propia cuenta de Altegio de <@{ANA}> (Maria Manager)." in shown
 
     fake_altegio.fail_always("/images/service", status=503)
     event = shared(fake_slack, ANA, "servicio 9 sucursal 4523464", "menu.jpg")
