@@ -8,6 +8,7 @@ noticed within seconds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -23,11 +24,11 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from bot.storage import generate_key
+from bot.storage import generate_key, open_store
 from handlers.blocks import LOGIN_ACTION
 from tests.cli.support import free_port
 from tests.cli.test_observability import sample
-from tests.fakes import FakeAltegio, FakeSlack
+from tests.fakes import TEAM_ID, USER_ID, FakeAltegio, FakeSlack
 from tests.fakes.signing import (
     block_actions,
     button,
@@ -106,12 +107,36 @@ def service_user(fake_altegio: FakeAltegio) -> Any:
 
 
 @pytest.fixture
+def sharer(fake_altegio: FakeAltegio) -> Any:
+    """The Altegio account of the person who shares photos: uploads run on their own session."""
+    return fake_altegio.add_user("sharer@example.com", name="Sam Sharer")
+
+
+async def _link(database_url: str, key: str, user: Any) -> None:
+    store = await open_store(database_url, key)
+    try:
+        await store.save_account(
+            TEAM_ID,
+            USER_ID,
+            altegio_user_id=user.id,
+            name=user.name,
+            login=user.login,
+            user_token=user.user_token,
+        )
+    finally:
+        await store.close()
+
+
+@pytest.fixture
 def socket_bot(
     fake_settings: dict[str, str],
     socket_mode: FakeSocketMode,
     service_user: Any,
+    sharer: Any,
     tmp_path: Path,
 ) -> Iterator[SocketBot]:
+    database_url, key = f"sqlite:///{tmp_path / 'bot.db'}", generate_key()
+    asyncio.run(_link(database_url, key, sharer))
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
@@ -121,8 +146,8 @@ def socket_bot(
         "SLACK_APP_TOKEN": APP_TOKEN,
         "ALTEGIO_USER_TOKEN": service_user.user_token,
         "ALTEGIO_TIMEOUT": "5",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "BOT_ENCRYPTION_KEY": generate_key(),
+        "DATABASE_URL": database_url,
+        "BOT_ENCRYPTION_KEY": key,
         "SOCKET_PING_INTERVAL": "1",
         "METRICS_PORT": str(free_port()),
     }
@@ -173,6 +198,7 @@ def test_commands_buttons_forms_and_photo_shares_are_answered_each_acknowledged_
     socket_mode: FakeSocketMode,
     fake_slack: FakeSlack,
     fake_altegio: FakeAltegio,
+    sharer: Any,
 ) -> None:
     (opened,) = fake_slack.calls("apps.connections.open")
     assert opened.token == APP_TOKEN and opened.ok
@@ -213,7 +239,8 @@ def test_commands_buttons_forms_and_photo_shares_are_answered_each_acknowledged_
         "events_api", _event(event_callback(message_event(CAPTION, files=[file])))
     )
     _acked_once(socket_mode, envelope)
-    fake_altegio.wait_for_requests(1, path="/images/master", timeout=10)
+    (upload,) = fake_altegio.wait_for_requests(1, path="/images/master", timeout=10)
+    assert upload.user_token == sharer.user_token  # the sharer's own session, never the service's
     fake_slack.wait_for_sync("reactions.add", timeout=10)
 
 
