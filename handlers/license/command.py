@@ -71,13 +71,15 @@ async def license_command(
         altegio, store, config, team, user, person, ids, t
     )
     reply = messages.license_message(results, date.today(), config.alert_days, t)
-    card = reply.blocks
+    extra: list[blocks.Block] = []
+    if shared:  # nobody should take the shared account's answer for what their own would see
+        extra.append(blocks.shared_account_note(t))
     retry = value_of("/license", text) if busy else None
-    if card is not None and retry is not None:
+    if retry is not None:
         # Some of the locations waited too long for Altegio: one button asks for them all again.
-        card = [*blocks.cap(card, blocks.MESSAGE_BLOCKS - 1, t), try_again(retry, t)]
-    if shared:
-        card = blocks.noted(card, reply.text, blocks.shared_account_note(t))
+        extra.append(try_again(retry, t))
+    card = reply.blocks or [blocks.section(reply.text)]
+    card = [*blocks.cap(card, blocks.MESSAGE_BLOCKS - len(extra), t), *extra] if extra else card
     await respond(text=reply.text, blocks=card, response_type="ephemeral")
 
 

@@ -16,6 +16,7 @@ from tests.bot_server import BotServer
 from tests.e2e.support import text_of
 from tests.fakes import CHANNEL_ID, TEAM_ID, USER_ID, FakeAltegio, FakeSlack, SlackSender
 from tests.fakes.altegio_data import FakeUser
+from tests.fakes.block_limits import message_problems
 from tests.fakes.signing import button, message_event
 
 SERVICE_TOKEN = "usr-service-0a1b2c3d4e5f60718293a4b5"
@@ -219,3 +220,17 @@ async def test_when_slack_will_not_say_who_someone_is_the_service_account_is_ref
         reply = await ask(slack, fake_slack, "4523464", USER_ID)
     assert SHARED_NOTE in text_of(reply)
     assert [r.user_token for r in fake_altegio.requests("/license/")] == [SERVICE_TOKEN]
+
+
+async def test_the_shared_account_note_comes_last_on_a_ten_location_card_within_slacks_limits(
+    service_bot: BotServer, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    options = [{"id": n, "title": f"Option {n} " + "x" * 60} for n in range(90)]
+    ids = [4523464 + n for n in range(10)]
+    for location_id in ids[1:]:
+        fake_altegio.add_license(location_id, plan="P" * 200, options=options)
+    async with SlackSender(service_bot.url) as slack:
+        reply = await ask(slack, fake_slack, " ".join(map(str, ids)), USER_ID)
+    assert len(reply["blocks"]) <= 50
+    assert reply["blocks"][-1]["elements"][0]["text"] == SHARED_NOTE
+    assert message_problems(reply) == []
