@@ -383,7 +383,11 @@ def test_photo_replies(
     )
     link = images.image_link(result, WEB_URL)  # Altegio's own address for the image
     ours = (f"<{link}|",) if link else ()
-    accepted(*images.uploaded(name, target, result, user_id=ACTOR, web_url=WEB_URL, t=t), ours)
+    account = LinkedAccount("T1", ACTOR, 42, reason, caption, datetime.now(UTC), "token")
+    uploaded = images.uploaded(
+        name, target, result, user_id=ACTOR, account=account, web_url=WEB_URL, t=t
+    )
+    accepted(*uploaded, ours)
     for error in errors(reason):
         failed = images.failed(name, target, describe(error, t), None, t)
         accepted(*failed)
