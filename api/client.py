@@ -34,11 +34,12 @@ from api.errors import (
     InvalidCredentials,
     InvalidInput,
     NotFound,
+    PartnerTokenRefused,
     RateLimited,
     TokenKind,
     Unavailable,
 )
-from api.lanes import LaneLimiter, LoginAttempts, current
+from api.lanes import LaneLimiter, LoginAttempts, current, lane
 from api.models import AltegioUser, ImageUpload, License, PhoneValidation, parse_flag
 from api.ratelimit import NoLimit, RateLimiter, TokenBucket
 
@@ -46,6 +47,10 @@ log = logging.getLogger("altegio.api")
 
 ACCEPT = "application/vnd.api.v2+json"
 USER_AGENT = f"altegio-bot/0.1 httpx/{httpx.__version__}"
+# The partner-only call that tells whether Altegio still accepts the partner token: a phone check
+# needs no user token, and any answer but 401 (even "invalid number") means the token passed.
+# The number is the documentation's own example.
+PARTNER_CHECK_PATH = "validation/validate_phone/" + quote("+71234567890", safe="")
 _ENVELOPE_KEYS = {"success", "data", "meta", "errors", "message"}
 # Newer pages say team_member, every example still posts to /images/master.
 _ENTITIES = {"master": "master", "team_member": "master", "service": "service"}
@@ -152,6 +157,10 @@ def _origin(url: str) -> str:
     return f"{parsed.scheme}://{parsed.host}" if parsed.host else ""
 
 
+def _names_partner(message: str | None) -> bool:
+    return "partner" in (message or "").lower()
+
+
 def _token_refused(message: str, *, user_token_sent: bool) -> TokenKind:
     text = message.lower()
     if "partner" in text:
@@ -236,6 +245,11 @@ class AltegioClient:
         self._phones: SingleFlightCache[PhoneValidation] = SingleFlightCache(
             cache.phone, negative_ttl=cache.not_found, negative=(NotFound,), maxsize=cache.size
         )
+        self._partner_check_ttl = cache.partner_check
+        self._partner_verdict: bool | None = None  # the last check's: accepted?
+        self._partner_checked_at = 0.0
+        self._partner_check: asyncio.Future[bool] | None = None
+        self._partner_refused = False
 
     def __repr__(self) -> str:
         return f"AltegioClient(base_url={self.base_url!r})"
@@ -366,6 +380,86 @@ class AltegioClient:
             raise Unavailable("Altegio answered the upload without describing the image")
         return _model(ImageUpload, data, "image upload")
 
+    # ----------------------------------------------------------------- the partner token
+
+    @property
+    def partner_token_refused(self) -> bool:
+        """The last partner-only check found the partner token refused, and no call has
+        succeeded since (for /healthz)."""
+        return self._partner_refused
+
+    async def partner_token_accepted(self) -> bool:
+        """Whether Altegio accepts the partner token on its own, asked with a partner-only call.
+
+        The verdict is reused for `CacheTTLs.partner_check` seconds, and callers arriving while
+        a check is under way share it: a burst of 401s is one check. Raises Unavailable, Busy or
+        RateLimited when Altegio could not say.
+        """
+        if (
+            self._partner_verdict is not None
+            and time.monotonic() - self._partner_checked_at < self._partner_check_ttl
+        ):
+            return self._partner_verdict
+        if self._partner_check is None:
+            self._partner_check = asyncio.ensure_future(self._check_partner())
+            self._partner_check.add_done_callback(_retrieve)
+        # shield: one caller giving up must not cancel the check the others wait for.
+        return await asyncio.shield(self._partner_check)
+
+    async def _check_partner(self) -> bool:
+        try:
+            # Someone is waiting on the verdict (a reply, a session's fate): the first lane. One
+            # attempt: the check is not worth retries, and a failed one changes nothing.
+            with lane("login"):
+                response = await self._send(
+                    "GET",
+                    PARTNER_CHECK_PATH,
+                    log_path="validation/validate_phone (partner token check)",
+                    user_token=None,
+                    json_body=None,
+                    files=None,
+                    data=None,
+                    extra={},
+                    retry=False,
+                )
+            accepted = _partner_verdict(response)
+            self._partner_verdict, self._partner_checked_at = accepted, time.monotonic()
+            if not accepted:
+                self._partner_refused = True
+                # Once per verdict, however many calls it answers; never the token itself.
+                log.error(
+                    "Altegio refused the partner token (ALTEGIO_PARTNER_TOKEN) on a "
+                    "partner-only check: the bot cannot reach Altegio until it is replaced; "
+                    "linked sessions are kept"
+                )
+            elif self._partner_refused:
+                self._partner_accepted_again()
+            return accepted
+        finally:
+            self._partner_check = None
+
+    def _partner_accepted_again(self) -> None:
+        self._partner_refused = False
+        self._partner_verdict = None  # the next 401 is checked afresh
+        log.warning("Altegio accepts the partner token again")
+
+    async def _blame_401(self, message: str | None, *, user_token_sent: bool) -> AltegioError:
+        """The error for a 401 whose words do not name the partner token.
+
+        Altegio's messages may be generic ("Unauthorized") or localised, and blaming the user
+        token ends a linked session, so that takes proof that the partner token is still good.
+        When Altegio cannot say, the check's own error (Unavailable, Busy, ...) is raised and no
+        session is touched.
+        """
+        if not await self.partner_token_accepted():
+            return PartnerTokenRefused(message or "Altegio refused the partner token")
+        default = (
+            "Altegio refused the user token; log in again"
+            if user_token_sent
+            else "Altegio wants a user token for this"
+        )
+        return AuthenticationError(message or default, token=USER)
+
     # ----------------------------------------------------------------- plumbing
 
     async def _cached(
@@ -459,11 +553,15 @@ class AltegioClient:
             )
         message = _message_of(body)
         if 200 <= status < 300:
+            if self._partner_refused:  # every call carries the partner token: it works again
+                self._partner_accepted_again()
             if isinstance(body, dict) and parse_flag(body.get("success")) is False:
                 # Refused despite the 2xx status: read it as the request being wrong.
                 status = 400
             else:
                 return _unwrap(body)
+        if status == 401 and not login and not _names_partner(message):
+            raise await self._blame_401(message, user_token_sent=user_token is not None)
         raise _error_for(
             status,
             message,
@@ -484,12 +582,13 @@ class AltegioClient:
         files: Mapping[str, Any] | None,
         data: Mapping[str, str] | None,
         extra: Mapping[str, Any],
+        retry: bool = True,
     ) -> httpx.Response:
         # Only GETs are repeated after a failure that may have reached Altegio: repeating a POST
         # could upload an image twice. Refusals that happened before any work (429, or a
         # connection that never opened) are safe to repeat for every method.
         idempotent = method.upper() in {"GET", "HEAD", "OPTIONS"}
-        attempts = self.retries.max_retries + 1
+        attempts = self.retries.max_retries + 1 if retry else 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             await self.limiter.acquire()
@@ -557,6 +656,37 @@ class AltegioClient:
                 raise error
             await self._sleep(self._backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _partner_verdict(response: httpx.Response) -> bool:
+    """What the partner-only check's answer says of the partner token; raises when it says
+    nothing (Altegio busy, down, or something else answering in its place)."""
+    status = response.status_code
+    if status == 401:
+        return False  # the partner token was the only one sent
+    if status == 429:
+        raise RateLimited(
+            "Altegio is limiting the bot's requests; try again shortly",
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+    try:
+        is_json = json.loads(response.content) is not None
+    except ValueError:
+        is_json = False
+    # Any other answer of Altegio's own (a verdict on the number, even "invalid") got past the
+    # partner token.
+    if is_json and (200 <= status < 300 or status in (400, 404, 422)):
+        return True
+    raise Unavailable(
+        f"Altegio's answer (HTTP {status}) did not say whether it accepts the partner token",
+        status=status,
+    )
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    # A check whose callers all gave up must not end as "exception never retrieved".
+    if not task.cancelled():
+        task.exception()
 
 
 def _endpoint(path: str) -> str:

@@ -34,9 +34,11 @@ class Retries:
 @dataclass(frozen=True)
 class CacheTTLs:
     """Seconds a licence, a phone verdict and a "not found" are kept (0: not cached), and how
-    many entries each cache holds."""
+    many entries each cache holds; `partner_check`: seconds the verdict of the partner-only
+    check (does Altegio accept the partner token?) is reused, so a burst of 401s is one check."""
 
     license: float = 300.0
     phone: float = 86400.0
     not_found: float = 30.0
     size: int = 10_000
+    partner_check: float = 60.0

@@ -50,6 +50,14 @@ class AuthenticationError(AltegioError):
         self.token = token
 
 
+class PartnerTokenRefused(AuthenticationError):
+    """A 401 that the partner-only check proved to be the partner token's: every linked session
+    is still good. The client has already logged it for the operator, once per check."""
+
+    def __init__(self, message: str, *, status: int | None = 401) -> None:
+        super().__init__(message, token=PARTNER, status=status)
+
+
 class InvalidCredentials(AltegioError):
     """POST /auth refused the login or password."""
 

@@ -6,7 +6,9 @@ only on the acting Slack user's own linked session; without one it raises NotLin
 (ALTEGIO_USER_TOKEN), else with no user token. The service account serves only a member of the
 installing workspace as Slack describes them: a guest, someone from another organisation in a
 shared channel, or someone Slack could not describe gets their own session or a refusal, never
-the operator's account. A 401 for a stored session ends that session.
+the operator's account. A 401 for a stored session ends that session: the Altegio client blames
+the user token only once a partner-only check has shown the partner token is still good
+(otherwise the error is the partner token's, or Altegio's being unreachable, and sessions stay).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from api import (
     TooManyAttempts,
     Unavailable,
 )
-from api.errors import PARTNER, USER
+from api.errors import PARTNER, USER, PartnerTokenRefused
 from handlers import blocks
 from handlers.i18n import ENGLISH, N_, Translator
 from handlers.reader import reader
@@ -222,6 +222,9 @@ async def answer_error(
 def _log(error: Exception) -> None:
     if isinstance(error, UsageError | NotLinked | Outsider | Unidentified | Busy):
         log.info("refused: %s", type(error).__name__)
+    elif isinstance(error, PartnerTokenRefused):
+        # The Altegio client has told the operator, once for this verdict of its check.
+        log.warning("refused: Altegio refuses the partner token")
     elif isinstance(error, AuthenticationError) and error.token == PARTNER:
         log.error("Altegio refused the partner token (ALTEGIO_PARTNER_TOKEN): %s", error.message)
     elif isinstance(error, AltegioError | StoreUnavailable | SessionEnded | SlackApiError):

@@ -357,6 +357,8 @@ class _Sweep:
                 self.renewal_required.add(location_id)
                 return License(id=0, location_id=location_id, active=False)
             self.summary.failed += 1
+            # The client blames the user token only once the partner token is proven good, so
+            # a refused partner token (or a check Altegio could not answer) forgets nobody.
             if isinstance(error, AuthenticationError) and error.token == USER and self.as_members:
                 await self._session_ended(location_id, token)
             elif isinstance(error, AuthenticationError):

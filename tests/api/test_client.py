@@ -264,29 +264,50 @@ async def test_empty_phone_never_reaches_altegio(client, script):
 # ------------------------------------------------------------------ error mapping
 
 
+REFUSED = fail(401, "Unauthorized")
+CHECK_OK = ok({"is_valid": True})
+
+
 @pytest.mark.parametrize(
-    ("status", "message", "user_token", "token"),
+    ("message", "user_token", "check", "token"),
     [
-        (401, "Partner token is invalid", USER, "partner"),
-        (401, "Invalid partner authorization", None, "partner"),
-        (401, "User authorization failed", None, "user"),
-        (401, "User token expired", USER, "user"),
-        (401, "Authentication needed", USER, "user"),
-        (401, "Authentication needed", None, "partner"),
-        (401, None, USER, "user"),
-        (401, None, None, "partner"),
-        (401, "Partner or user token is wrong", USER, "partner"),
+        # Altegio names the partner token: believed as it is, no session is at stake.
+        ("Partner token is invalid", USER, None, "partner"),
+        ("Invalid partner authorization", None, None, "partner"),
+        ("Partner or user token is wrong", USER, None, "partner"),
+        # Any other words: the partner-only check says whose token it was.
+        ("User token expired", USER, CHECK_OK, "user"),
+        ("Authentication needed", USER, CHECK_OK, "user"),
+        (None, USER, CHECK_OK, "user"),
+        ("Unauthorized", USER, CHECK_OK, "user"),
+        ("Доступ запрещён", USER, CHECK_OK, "user"),
+        ("Unauthorized", USER, REFUSED, "partner"),
+        ("Доступ запрещён", USER, fail(401, "Доступ запрещён"), "partner"),
+        ("User token expired", USER, REFUSED, "partner"),
+        (None, USER, fail(401), "partner"),
+        ("User authorization failed", None, CHECK_OK, "user"),
+        ("Authentication needed", None, CHECK_OK, "user"),
+        ("Authentication needed", None, REFUSED, "partner"),
+        (None, None, fail(401), "partner"),
     ],
 )
-async def test_401_says_which_token(client, script, status, message, user_token, token):
-    script.queue(fail(status, message))
+async def test_401_says_which_token(client, script, message, user_token, check, token):
+    script.queue(fail(401, message))
+    if check is not None:
+        script.queue(check)
     with pytest.raises(AuthenticationError) as caught:
         await client.get_license(4523464, user_token=user_token)
     assert caught.value.token == token
     assert caught.value.status == 401
     if message:
         assert caught.value.message == message
-    assert script.calls == 1
+    if check is None:
+        assert script.calls == 1
+    else:
+        probe = script.requests[1]
+        assert probe.method == "GET" and "/validation/validate_phone/" in probe.url.path
+        assert probe.headers.get_list("authorization") == [f"Bearer {PARTNER}"]
+        assert script.calls == 2
 
 
 @pytest.mark.parametrize(
@@ -869,11 +890,11 @@ async def test_not_found_ttl_zero_disables_the_negative_cache(make_client, scrip
 )
 async def test_other_errors_are_not_cached(make_client, script, first):
     client = make_client(max_retries=0)
-    script.queue(first, ok(LICENSE))
+    script.queue(first, ok(LICENSE))  # a 401 is checked first: the check is answered ok too
     with pytest.raises(AltegioError):
         await client.get_license(42, user_token=USER)
     assert (await client.get_license(42, user_token=USER)).id == 1
-    assert script.calls == 2
+    assert sum("/license/" in r.url.path for r in script.requests) == 2
 
 
 async def test_license_ttl_zero_disables_the_cache(make_client, script):

@@ -72,6 +72,11 @@ class FakeAltegio(FakeServer):
         self.auth_status = 201
         self.auth_failure_status = 401
         self.license_requires_user = False
+        # Altegio revoked the bot's partner token: every call is refused, partner-only ones too.
+        self.partner_refused = False
+        # Token refusals in other words than the defaults, as a generic ("Unauthorized") or
+        # localised ("Доступ запрещён") Altegio answers: naming neither token.
+        self.unauthorized_message: str | None = None
         self.assets_url = "https://assets.alteg.io"
         self._rate: tuple[int | None, int | None, float | None] | None = None
         self._accepted: deque[float] = deque()
@@ -295,17 +300,20 @@ class FakeAltegio(FakeServer):
         """Check the Authorization header: (the acting user or None, or an error response)."""
         partner, user_token = parse_altegio_authorization(record.authorization)
         if record.authorization and partner is None:
-            return None, self._error(401, "Authentication needed: malformed Authorization header")
-        if partner != self.partner_token:
-            return None, self._error(401, "Partner token is missing or invalid")
+            return None, self._refused("Authentication needed: malformed Authorization header")
+        if partner != self.partner_token or self.partner_refused:
+            return None, self._refused("Partner token is missing or invalid")
         if user_token is None:
             if need_user:
-                return None, self._error(401, "Authentication needed: user token is required")
+                return None, self._refused("Authentication needed: user token is required")
             return None, None
         user = self.user_by_token(user_token)
         if user is None:
-            return None, self._error(401, "User token is invalid or expired")
+            return None, self._refused("User token is invalid or expired")
         return user, None
+
+    def _refused(self, message: str) -> web.Response:
+        return self._error(401, self.unauthorized_message or message)
 
     def _denied(self, location_id: int, user: FakeUser | None) -> web.Response | None:
         rule = self.denials.get(
