@@ -95,7 +95,10 @@ def create_asgi(runtime: Runtime) -> Starlette:
             )
         return to_starlette_response(answer)
 
-    health = HealthCheck(runtime.store.ping)
+    health = HealthCheck(
+        runtime.store.ping,
+        partner_token_refused=lambda: runtime.altegio.partner_token_refused,
+    )
 
     async def healthz(request: Request) -> Response:
         result = await health.check()

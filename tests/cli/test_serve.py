@@ -36,7 +36,7 @@ def post(server: ServedCli, signed: tuple[bytes, dict[str, str]]) -> tuple[httpx
 def test_healthz_answers_ok(served: ServedCli) -> None:
     response = httpx.get(served.base_url + "/healthz", timeout=5)
     assert response.status_code == 200
-    assert response.json() == {"ok": True, "database": "ok"}
+    assert response.json() == {"ok": True, "status": "ok", "database": "ok"}
 
 
 def test_a_signed_license_command_is_acked_and_answered_through_the_fakes(
