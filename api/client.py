@@ -36,7 +36,6 @@ from api.errors import (
     NotFound,
     PartnerTokenRefused,
     RateLimited,
-    TokenKind,
     Unavailable,
 )
 from api.lanes import LaneLimiter, LoginAttempts, current, lane
@@ -159,15 +158,6 @@ def _origin(url: str) -> str:
 
 def _names_partner(message: str | None) -> bool:
     return "partner" in (message or "").lower()
-
-
-def _token_refused(message: str, *, user_token_sent: bool) -> TokenKind:
-    text = message.lower()
-    if "partner" in text:
-        return PARTNER
-    if "user" in text:
-        return USER
-    return USER if user_token_sent else PARTNER
 
 
 class CallObserver(Protocol):
@@ -444,15 +434,25 @@ class AltegioClient:
         log.warning("Altegio accepts the partner token again")
 
     async def _blame_401(self, message: str | None, *, user_token_sent: bool) -> AltegioError:
-        """The error for a 401 whose words do not name the partner token.
+        """The error for a 401 outside a login.
 
         Altegio's messages may be generic ("Unauthorized") or localised, and blaming the user
         token ends a linked session, so that takes proof that the partner token is still good.
         When Altegio cannot say, the check's own error (Unavailable, Busy, ...) is raised and no
-        session is touched.
+        session is touched. A message naming the partner token is checked too, so the operator
+        hears of it once per verdict, and believed when the check cannot say.
         """
-        if not await self.partner_token_accepted():
+        named = _names_partner(message)
+        try:
+            accepted = await self.partner_token_accepted()
+        except AltegioError:
+            if named:
+                return AuthenticationError(message or "", token=PARTNER)
+            raise
+        if not accepted:
             return PartnerTokenRefused(message or "Altegio refused the partner token")
+        if named:  # Altegio's own words: blaming the partner token forgets nobody
+            return AuthenticationError(message or "", token=PARTNER)
         default = (
             "Altegio refused the user token; log in again"
             if user_token_sent
@@ -560,13 +560,12 @@ class AltegioClient:
                 status = 400
             else:
                 return _unwrap(body)
-        if status == 401 and not login and not _names_partner(message):
+        if status == 401 and not login:
             raise await self._blame_401(message, user_token_sent=user_token is not None)
         raise _error_for(
             status,
             message,
             _errors_of(body),
-            user_token_sent=user_token is not None,
             login=login,
             reported_status=response.status_code,
         )
@@ -722,18 +721,17 @@ def _error_for(
     message: str | None,
     errors: dict[str, Any],
     *,
-    user_token_sent: bool,
     login: bool = False,
     reported_status: int | None = None,
 ) -> AltegioError:
     """The error for a JSON refusal. `status` picks the type, `reported_status` (what the
     server actually sent, if different) is what the error carries."""
     shown = reported_status if reported_status is not None else status
-    error = _plain_error_for(status, message, errors, user_token_sent=user_token_sent)
+    error = _plain_error_for(status, message, errors)
     if login and status in _LOGIN_REFUSALS:
         # Which status means "wrong password" is not documented; only a message blaming the
         # partner token means the operator, not the user, has something to fix.
-        if "partner" in (message or "").lower():
+        if _names_partner(message):
             error = AuthenticationError(message or "", token=PARTNER)
         else:
             error = InvalidCredentials(
@@ -743,17 +741,10 @@ def _error_for(
     return error
 
 
-def _plain_error_for(
-    status: int, message: str | None, errors: dict[str, Any], *, user_token_sent: bool
-) -> AltegioError:
-    if status == 401:
-        token = _token_refused(message or "", user_token_sent=user_token_sent)
-        default = (
-            "Altegio refused the partner token"
-            if token == PARTNER
-            else "Altegio refused the user token; log in again"
-        )
-        return AuthenticationError(message or default, token=token, status=status)
+def _plain_error_for(status: int, message: str | None, errors: dict[str, Any]) -> AltegioError:
+    if status == 401:  # a login's (read by _error_for); any other is AltegioClient._blame_401's
+        token = PARTNER if _names_partner(message) else USER
+        return AuthenticationError(message or "Altegio refused a token", token=token, status=status)
     if status in (402, 403):
         return AccessDenied(message or "Altegio denied access", status=status)
     if status == 404:

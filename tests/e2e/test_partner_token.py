@@ -110,7 +110,8 @@ async def test_a_refused_session_in_any_words_is_forgotten_when_the_partner_toke
     }
 
 
-@pytest.mark.parametrize("words", WORDS)
+# None: the fake's own words, which name the partner token (reported the same way).
+@pytest.mark.parametrize("words", [*WORDS, None])
 async def test_a_refused_partner_token_keeps_every_session_and_is_reported_to_the_operator(
     bot: BotServer,
     slack: SlackSender,
@@ -118,7 +119,7 @@ async def test_a_refused_partner_token_keeps_every_session_and_is_reported_to_th
     fake_altegio: FakeAltegio,
     two_linked: tuple[FakeUser, FakeUser],
     caplog: pytest.LogCaptureFixture,
-    words: str,
+    words: str | None,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     fake_altegio.unauthorized_message = words
