@@ -59,14 +59,14 @@ class HealthCheck:
         self._inflight: asyncio.Future[Health] | None = None
 
     async def check(self) -> Health:
-        refused = self._partner_token_refused()
         if self._last is not None and time.monotonic() - self._checked_at < self._ttl:
-            return replace(self._last, partner_token_refused=refused)
-        if self._inflight is None:
-            self._inflight = asyncio.ensure_future(self._probe())
-        # shield: one probe's client hanging up must not cancel the ping the others wait for.
-        database = await asyncio.shield(self._inflight)
-        return replace(database, partner_token_refused=refused)
+            database = self._last
+        else:
+            if self._inflight is None:
+                self._inflight = asyncio.ensure_future(self._probe())
+            # shield: one probe's client hanging up must not cancel the ping the others wait for.
+            database = await asyncio.shield(self._inflight)
+        return replace(database, partner_token_refused=self._partner_token_refused())
 
     async def _probe(self) -> Health:
         try:
