@@ -37,6 +37,9 @@ class Watch:
     # The language of whoever set up the watch (or watched it again): its alerts speak it.
     # None for watches older than languages: DEFAULT_LOCALE.
     locale: str | None = None
+    # The licence period (deactivation date) the snooze is about: it silences that period only.
+    # None: no period was known (a snooze from before periods), so it holds whatever the period.
+    snoozed_period: date | None = None
 
 
 @dataclass(frozen=True)
@@ -132,12 +135,25 @@ class Store(Protocol):
     async def list_watches(
         self, team_id: str | None = None, channel_id: str | None = None
     ) -> list[Watch]: ...
+    # A snooze or an acknowledgement answers one licence period's alert (`period`, its
+    # deactivation date). It is recorded unless the watch holds the answer for another period
+    # that is the current one (the sweep's last fetch): acknowledging last year's alert never
+    # touches this year's. False: not recorded (not watched, or that other answer stands).
     async def snooze_watch(
-        self, team_id: str, channel_id: str, location_id: int, *, until: datetime, user_id: str
+        self,
+        team_id: str,
+        channel_id: str,
+        location_id: int,
+        *,
+        until: datetime,
+        user_id: str,
+        period: date | None = None,
     ) -> bool: ...
     async def acknowledge_watch(
         self, team_id: str, channel_id: str, location_id: int, *, period: date | None, user_id: str
     ) -> bool: ...
+    # The licence period the sweep last saw for the location in this workspace (None: unknown).
+    async def current_period(self, team_id: str, location_id: int) -> date | None: ...
 
     # Alert log: a claim is a lease; complete after Slack accepted the message, release on failure.
     async def claim_alert(

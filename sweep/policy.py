@@ -85,6 +85,10 @@ def decide(
     if period is not None and watch.acknowledged_period == period:
         return Decision(Outcome.ACKNOWLEDGED)
     snoozed_until = watch.snoozed_until
+    if watch.snoozed_period is not None and watch.snoozed_period != period:
+        # A snooze pressed on another period's alert (last year's, before the renewal) says
+        # nothing about this one: its alerts come as if never snoozed.
+        snoozed_until = None
     if snoozed_until is not None and snoozed_until > now:
         return Decision(Outcome.SNOOZED)
     unsent = [k for k in due if k not in sent]

@@ -16,7 +16,7 @@ import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -32,10 +32,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    column,
     func,
     insert,
     select,
+    table,
     text,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -238,6 +241,60 @@ def _v8_watch_locales(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE watches ADD COLUMN locale VARCHAR(16)"))
 
 
+def _v9_snooze_periods(conn: Connection) -> None:
+    # A snooze now silences one licence period, as an acknowledgement does.
+    conn.execute(text("ALTER TABLE watches ADD COLUMN snoozed_period DATE"))
+    watches = table(
+        "watches",
+        column("team_id"),
+        column("channel_id"),
+        column("location_id"),
+        column("snoozed_until"),
+        column("snoozed_period", Date),
+    )
+    alerts = table(
+        "alerts",
+        column("team_id"),
+        column("channel_id"),
+        column("location_id"),
+        column("period"),
+        column("state"),
+    )
+    # A snooze set before this was pressed on an alert of the latest period its channel was
+    # alerted about: it keeps that period. With no dated alert logged it stays NULL, holding
+    # whatever the period until it ends, as it did before.
+    alerted = (
+        select(
+            watches.c.team_id,
+            watches.c.channel_id,
+            watches.c.location_id,
+            func.max(alerts.c.period).label("period"),
+        )
+        .join(
+            alerts,
+            (alerts.c.team_id == watches.c.team_id)
+            & (alerts.c.channel_id == watches.c.channel_id)
+            & (alerts.c.location_id == watches.c.location_id),
+        )
+        .where(
+            watches.c.snoozed_until.is_not(None),
+            alerts.c.state == "sent",
+            alerts.c.period != "none",
+        )
+        .group_by(watches.c.team_id, watches.c.channel_id, watches.c.location_id)
+    )
+    for row in conn.execute(alerted).all():
+        conn.execute(
+            update(watches)
+            .where(
+                watches.c.team_id == row.team_id,
+                watches.c.channel_id == row.channel_id,
+                watches.c.location_id == row.location_id,
+            )
+            .values(snoozed_period=date.fromisoformat(row.period))
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, deliveries, files, watches, alerts", _v1_initial),
     Migration(2, "leases", _v2_leases),
@@ -247,6 +304,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "licence summaries", _v6_licence_summaries),
     Migration(7, "audit log", _v7_audit_log),
     Migration(8, "watch locales", _v8_watch_locales),
+    Migration(9, "snooze periods", _v9_snooze_periods),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

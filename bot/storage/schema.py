@@ -117,6 +117,9 @@ watches = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("snoozed_until", UtcDateTime, nullable=True),
     Column("snoozed_by", String(32), nullable=True),
+    # The licence period (deactivation date) the snooze was pressed on: it silences that period
+    # only. NULL: a snooze with no period known, which holds whatever the period.
+    Column("snoozed_period", Date, nullable=True),
     Column("acknowledged_period", Date, nullable=True),
     Column("acknowledged_by", String(32), nullable=True),
     # The watcher's language (handlers/i18n.py), for its alerts; NULL: DEFAULT_LOCALE.

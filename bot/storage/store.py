@@ -24,6 +24,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    false,
     func,
     or_,
     select,
@@ -85,6 +86,10 @@ _WATCH_KEY = and_(
 )
 _WATCH = select(watches).where(_WATCH_KEY)
 _SUMMARIES = select(licence_summaries)
+_CURRENT_PERIOD = select(licence_summaries.c.deactivation_date).where(
+    licence_summaries.c.team_id == bindparam("team_id"),
+    licence_summaries.c.location_id == bindparam("location_id"),
+)
 # Rows written by one statement when saving licence summaries.
 SUMMARY_BATCH = 500
 
@@ -699,13 +704,54 @@ class SqlStore:
         rows = await self._fetch(stmt, {"team_id": team_id, "channel_id": channel_id})
         return [_watch(row) for row in rows]
 
+    def _answer_may_replace(
+        self, held: Any, period: date | None, team_id: str, location_id: int
+    ) -> Any:
+        """Whether an answer (snooze or acknowledgement) about `period` may replace the one the
+        watch holds in column `held`: unless that one is about another period that is current.
+
+        Current is what the sweep last fetched (licence_summaries); before any fetch, the later
+        deactivation date. One statement, so two clicks about different periods cannot both
+        read the old answer and the older period win.
+        """
+        current = (
+            select(licence_summaries.c.deactivation_date)
+            .where(
+                licence_summaries.c.team_id == team_id,
+                licence_summaries.c.location_id == location_id,
+            )
+            .scalar_subquery()
+        )
+        if period is None:
+            same = held.is_(None)
+            earlier = false()
+        else:
+            same = held == period
+            earlier = held < period
+        return or_(
+            held.is_(None),
+            same,
+            and_(current.is_not(None), held != current),
+            and_(current.is_(None), earlier),
+        )
+
     async def snooze_watch(
-        self, team_id: str, channel_id: str, location_id: int, *, until: datetime, user_id: str
+        self,
+        team_id: str,
+        channel_id: str,
+        location_id: int,
+        *,
+        until: datetime,
+        user_id: str,
+        period: date | None = None,
     ) -> bool:
         stmt = (
             update(watches)
-            .where(self._watch_key(team_id, channel_id, location_id))
-            .values(snoozed_until=until, snoozed_by=user_id)
+            .where(
+                self._watch_key(team_id, channel_id, location_id),
+                self._answer_may_replace(watches.c.snoozed_period, period, team_id, location_id),
+            )
+            .values(snoozed_until=until, snoozed_by=user_id, snoozed_period=period)
         )
         async with self._writing() as conn:
             return _rowcount(await conn.execute(stmt)) > 0
@@ -715,11 +761,22 @@ class SqlStore:
     ) -> bool:
         stmt = (
             update(watches)
-            .where(self._watch_key(team_id, channel_id, location_id))
+            .where(
+                self._watch_key(team_id, channel_id, location_id),
+                self._answer_may_replace(
+                    watches.c.acknowledged_period, period, team_id, location_id
+                ),
+            )
             .values(acknowledged_period=period, acknowledged_by=user_id)
         )
         async with self._writing() as conn:
             return _rowcount(await conn.execute(stmt)) > 0
+
+    async def current_period(self, team_id: str, location_id: int) -> date | None:
+        rows = await self._fetch(
+            _CURRENT_PERIOD, {"team_id": team_id, "location_id": location_id}, by_key=True
+        )
+        return rows[0].deactivation_date if rows else None
 
     # -- alerts --------------------------------------------------------------------------------
 
@@ -885,4 +942,5 @@ def _watch(row: Any) -> Watch:
         acknowledged_period=row.acknowledged_period,
         acknowledged_by=row.acknowledged_by,
         locale=row.locale,
+        snoozed_period=row.snoozed_period,
     )

@@ -65,21 +65,27 @@ async def on_click(
     """
     await ack()
     channel, ts, location_id, period = _target(body, action, t)
+    if not messages.names_period(action.get("value")):
+        # A button posted before its value named the period: it answers the current one.
+        period = await store.current_period(team, location_id)
     now = datetime.now(UTC)
     watch = await store.get_watch(team, channel, location_id)
     alert_t = translator(locale_for(watch.locale if watch else None, config.default_locale))
     days = messages.SNOOZE_DAYS.get(action["action_id"])
+    about = f"period {period.isoformat()}" if period else "period unknown"
     if days is None:
         done = await store.acknowledge_watch(
             team, channel, location_id, period=period, user_id=user
         )
         status = messages.acknowledged_status(user, now, alert_t)
-        action, target = ACKNOWLEDGE, f"period {period.isoformat()}" if period else ""
+        action, target = ACKNOWLEDGE, about
     else:
         until = now + timedelta(days=days)
-        done = await store.snooze_watch(team, channel, location_id, until=until, user_id=user)
+        done = await store.snooze_watch(
+            team, channel, location_id, until=until, user_id=user, period=period
+        )
         status = messages.snoozed_status(user, until, now, alert_t)
-        action, target = SNOOZE, f"until {until:%Y-%m-%d %H:%M} UTC"
+        action, target = SNOOZE, f"until {until:%Y-%m-%d %H:%M} UTC, {about}"
     await audit(
         store,
         team,
@@ -89,10 +95,13 @@ async def on_click(
         location_id=location_id,
         target=target,
         ok=done,
-        reason="" if done else "not watched",
+        reason="" if done else "not watched" if watch is None else "current period answered",
     )
-    if not done:
+    if watch is None:
         raise _not_watched(location_id, t)
+    # Not recorded while watched: the alert is about an earlier period and the current one has
+    # its own answer, which stands. That old alert is settled all the same: no more comes for
+    # a period the licence has left, so it shows who answered it like any other.
     new_blocks = messages.alert_after_click(
         (body.get("message") or {}).get("blocks") or [],
         status=status,

@@ -54,15 +54,25 @@ def slack_time(moment: datetime, t: Translator) -> str:
 
 
 def button_value(location_id: int, period: date | None) -> str:
+    """The location and the licence period (deactivation date) the alert is about: a click
+    answers that period's alert only."""
     return f"{location_id}:{period.isoformat() if period else 'none'}"
 
 
+def names_period(value: str | None) -> bool:
+    """False for a button value of the location alone, which names no period: the click
+    answers the alert about the licence's current period."""
+    return ":" in (value or "")
+
+
 def parse_button_value(value: str | None) -> tuple[int, date | None] | None:
-    """(location id, licence period) from a button's value, or None if it is not ours."""
-    location, _, period = (value or "").partition(":")
+    """(location id, licence period) from a button's value, or None if it is not ours.
+
+    A value of the location alone gives period None: see `names_period`."""
+    location, colon, period = (value or "").partition(":")
     if not location.isdigit():
         return None
-    if period == "none":
+    if period == "none" or not colon:
         return int(location), None
     try:
         return int(location), date.fromisoformat(period)
@@ -404,7 +414,12 @@ def watch_line(row: WatchRow, today: date, now: datetime, t: Translator) -> str:
         parts.append(f"*{state}*")
         if lic.deactivation_date is not None and w.acknowledged_period == lic.deactivation_date:
             parts.append(":white_check_mark: " + t._("acknowledged"))
-    if w.snoozed_until is not None and w.snoozed_until > now:
+    other_period = (
+        lic is not None
+        and w.snoozed_period is not None
+        and w.snoozed_period != lic.deactivation_date
+    )
+    if w.snoozed_until is not None and w.snoozed_until > now and not other_period:
         parts.append(
             ":zzz: " + t._("snoozed until %(until)s", until=slack_time(w.snoozed_until, t))
         )

@@ -189,6 +189,88 @@ async def test_acknowledge_updates_the_alert_and_silences_the_period_until_renew
     assert len(alerts_in(fake_slack)) == 2
 
 
+def a_day_later() -> datetime:
+    """A sweep's clock once ALERT_REFRESH (a day) is up: far-off licences are fetched again."""
+    return datetime.now(UTC) + timedelta(days=1)
+
+
+async def test_acknowledging_last_periods_alert_leaves_the_renewed_licence_alerted(
+    db_bot: BotServer, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    licence = fake_altegio.add_license(1001, days_left=5)
+    async with SlackSender(db_bot.url) as slack:
+        await command(slack, fake_slack, "watch 1001")
+        assert run_sweep(db_bot).posted == 1
+        (last_periods,) = alerts_in(fake_slack)
+        await click(slack, fake_slack, last_periods, ACKNOWLEDGE)
+        # Renewed: a new period, whose first threshold (30 days) is reached at once.
+        licence.deactivation_date = in_days(20)
+        assert run_sweep(db_bot, now=a_day_later()).posted == 1
+        _, this_periods = alerts_in(fake_slack)
+        assert "20 days" in text_of(this_periods)
+        await click(slack, fake_slack, this_periods, ACKNOWLEDGE, updates=2)
+    assert watch_of(db_bot, 1001).acknowledged_period == in_days(20)
+    # This period acknowledged: none of its later thresholds posts.
+    for days_later in (14, 19, 21):
+        assert run_sweep(db_bot, today=date.today() + timedelta(days=days_later)).posted == 0
+    assert len(alerts_in(fake_slack)) == 2
+
+
+async def test_last_periods_buttons_never_touch_the_renewed_licences_answers(
+    db_bot: BotServer, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    licence = fake_altegio.add_license(1001, days_left=5)
+    async with SlackSender(db_bot.url) as slack:
+        await command(slack, fake_slack, "watch 1001")
+        assert run_sweep(db_bot).posted == 1
+        (last_periods,) = alerts_in(fake_slack)
+        await click(slack, fake_slack, last_periods, SNOOZE_7D)  # its buttons stay
+        assert watch_of(db_bot, 1001).snoozed_period == in_days(5)
+        # Renewed for a short while only: six days left, under the 7-day mark, while last
+        # period's week-long snooze still runs. This period was never snoozed: it is alerted.
+        licence.deactivation_date = in_days(6)
+        assert run_sweep(db_bot, now=a_day_later()).posted == 1
+        _, this_periods = alerts_in(fake_slack)
+        assert "6 days" in text_of(this_periods)
+        assert "Snooze over" not in text_of(this_periods)
+        await click(slack, fake_slack, this_periods, ACKNOWLEDGE, updates=2)
+        # Someone finds last period's alert and snoozes it again, then acknowledges it: this
+        # period's acknowledgement is left as it was, and the old alert shows who answered it.
+        await click(slack, fake_slack, last_periods, SNOOZE_1D, updates=3)
+        await click(slack, fake_slack, last_periods, ACKNOWLEDGE, updates=4)
+        assert "Acknowledged by <@U0USER>" in text_of(alerts_in(fake_slack)[0])
+    watch = watch_of(db_bot, 1001)
+    assert (watch.acknowledged_period, watch.snoozed_period) == (in_days(6), in_days(5))
+    # Five days on (1 day left), this acknowledged period stays quiet.
+    assert run_sweep(db_bot, today=date.today() + timedelta(days=5)).posted == 0
+    assert len(alerts_in(fake_slack)) == 2
+
+
+async def test_a_button_from_before_periods_answers_the_current_period_quietly(
+    db_bot: BotServer, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    fake_altegio.add_license(1001, days_left=5)
+    async with SlackSender(db_bot.url) as slack:
+        await command(slack, fake_slack, "watch 1001")
+        assert run_sweep(db_bot).posted == 1
+        (alert,) = alerts_in(fake_slack)
+        url = fake_slack.response_url()
+        # Its value names the location alone.
+        response = await slack.action(
+            button(ACKNOWLEDGE, "1001", block_id="alert_actions"),
+            channel_id=OPS,
+            message={k: v for k, v in alert.items() if k != "channel"},
+            response_url=url,
+        )
+        assert response.status_code == 200
+        await fake_slack.wait_for("chat.update", timeout=10)
+    (alert,) = alerts_in(fake_slack)
+    assert "Acknowledged by <@U0USER>" in text_of(alert)
+    assert fake_slack.responses(url) == []  # no private complaint about the button
+    assert watch_of(db_bot, 1001).acknowledged_period == in_days(5)
+    assert run_sweep(db_bot, today=date.today() + timedelta(days=5)).posted == 0
+
+
 async def test_a_click_after_unwatch_is_answered_privately(
     bot: BotServer, slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:

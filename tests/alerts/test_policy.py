@@ -72,6 +72,23 @@ def test_a_running_snooze_posts_nothing() -> None:
     assert decide_for(licence(0), snoozed, sent={"days:30"}).outcome is Outcome.SNOOZED
 
 
+def test_a_snooze_silences_only_the_period_it_was_pressed_on() -> None:
+    lic = licence(5)
+    snoozed = watch(
+        snoozed_until=NOW + timedelta(days=6),
+        snoozed_by="U2",
+        snoozed_period=lic.deactivation_date,
+    )
+    assert decide_for(lic, snoozed, sent={"days:30"}).outcome is Outcome.SNOOZED
+    # Renewed, and the new licence's threshold came while last period's snooze still runs:
+    # its alert is posted as if never snoozed (no "snooze over" reminder either).
+    renewed = licence(4)
+    assert decide_for(renewed, snoozed) == Decision(Outcome.POST, "days:7", ("days:30",))
+    # A snooze with no period known (from before periods were kept) holds whatever the period.
+    legacy = watch(snoozed_until=NOW + timedelta(days=6), snoozed_by="U2")
+    assert decide_for(renewed, legacy).outcome is Outcome.SNOOZED
+
+
 def test_an_ended_snooze_reminds_once_and_the_reminder_covers_what_fell_due() -> None:
     until = NOW - timedelta(minutes=5)
     ended = watch(snoozed_until=until)

@@ -1,9 +1,9 @@
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import Date, DateTime, bindparam, insert, inspect, select, text
 
 from bot.storage import LATEST_VERSION, DatabaseUnavailable, SchemaTooNew, generate_key, open_store
 from bot.storage import schema as current
@@ -125,6 +125,80 @@ async def test_a_database_of_the_first_release_gains_the_leases_table(
         assert teams == ["T1"]
         assert await old.claim_lease("sweep/1", owner="a", lease_seconds=60)
         assert not await old.claim_lease("sweep/1", owner="b", lease_seconds=60)
+    finally:
+        await old.close()
+
+
+async def test_snoozes_of_the_previous_version_keep_the_period_they_were_pressed_on(
+    database_url, encryption_key
+) -> None:
+    """Version 8 had one snooze per watch, for any period: each gets the latest period its
+    channel was alerted about; one with no dated alert keeps holding whatever the period."""
+    engine = create_engine(normalise_database_url(database_url))
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    until = datetime(2026, 3, 8, tzinfo=UTC)
+    try:
+        assert await migrate(engine, MIGRATIONS[:8]) == 8
+        async with engine.begin() as conn:
+            for channel, snoozed in (("C1", True), ("C2", True), ("C3", False)):
+                await conn.execute(
+                    text(
+                        "INSERT INTO watches (team_id, channel_id, location_id, created_by, "
+                        "created_at, snoozed_until, snoozed_by, acknowledged_period, "
+                        "acknowledged_by, locale) VALUES ('T1', :channel, 7, 'U1', :at, "
+                        ":until, :by, :acked, :acked_by, 'es')"
+                    ).bindparams(
+                        bindparam("at", type_=DateTime(timezone=True)),
+                        bindparam("until", type_=DateTime(timezone=True)),
+                        bindparam("acked", type_=Date),
+                    ),
+                    {
+                        "channel": channel,
+                        "at": at,
+                        "until": until if snoozed else None,
+                        "by": "U2" if snoozed else None,
+                        "acked": None if snoozed else date(2026, 4, 1),
+                        "acked_by": None if snoozed else "U3",
+                    },
+                )
+            # C1 was alerted about last year's licence, then this year's; C2 only about a
+            # licence with no date; another workspace's rows count for nothing here.
+            for team, channel, period in (
+                ("T1", "C1", "2025-04-01"),
+                ("T1", "C1", "2026-04-01"),
+                ("T1", "C1", "none"),
+                ("T1", "C2", "none"),
+                ("T2", "C2", "2027-01-01"),
+            ):
+                await conn.execute(
+                    insert(current.alerts).values(
+                        team_id=team,
+                        channel_id=channel,
+                        location_id=7,
+                        period=period,
+                        kind="days:7",
+                        state="sent",
+                        created_at=at,
+                    )
+                )
+    finally:
+        await engine.dispose()
+    old = await open_store(database_url, encryption_key)  # opening migrates
+    try:
+        assert await _versions(old) == [m.version for m in MIGRATIONS]
+        c1, c2, c3 = await old.list_watches("T1")
+        assert (c1.snoozed_until, c1.snoozed_by, c1.snoozed_period) == (
+            until,
+            "U2",
+            date(2026, 4, 1),
+        )
+        assert (c2.snoozed_until, c2.snoozed_period) == (until, None)
+        assert (c3.snoozed_until, c3.snoozed_period) == (None, None)
+        assert (c3.acknowledged_period, c3.acknowledged_by, c3.locale) == (
+            date(2026, 4, 1),
+            "U3",
+            "es",
+        )
     finally:
         await old.close()
 

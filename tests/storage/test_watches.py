@@ -1,5 +1,7 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from handlers.store import LicenceSummary
+
 
 async def test_add_get_remove(store, clock) -> None:
     assert await store.get_watch("T1", "C1", 4523464) is None
@@ -60,9 +62,56 @@ async def test_acknowledge(store) -> None:
     assert await store.acknowledge_watch("T1", "C1", 1, period=date(2026, 4, 1), user_id="U3")
     watch = await store.get_watch("T1", "C1", 1)
     assert (watch.acknowledged_period, watch.acknowledged_by) == (date(2026, 4, 1), "U3")
-    assert await store.acknowledge_watch("T1", "C1", 1, period=None, user_id="U4")
+    # A licence with no deactivation date is a period of its own: before any sweep says which
+    # is current, its answer does not replace a dated one.
+    assert not await store.acknowledge_watch("T1", "C1", 1, period=None, user_id="U4")
     watch = await store.get_watch("T1", "C1", 1)
-    assert (watch.acknowledged_period, watch.acknowledged_by) == (None, "U4")
+    assert (watch.acknowledged_period, watch.acknowledged_by) == (date(2026, 4, 1), "U3")
+
+
+LAST_YEAR, THIS_YEAR = date(2025, 12, 9), date(2026, 12, 9)
+
+
+async def _fetched(store, clock, period) -> None:
+    """The sweep's last fetch of location 1 in T1 found the licence ending on `period`."""
+    await store.save_licence_summaries([LicenceSummary("T1", 1, period, True, clock.now)])
+
+
+async def test_acknowledging_last_years_alert_leaves_this_years_acknowledgement(
+    store, clock
+) -> None:
+    await store.add_watch("T1", "C1", 1, "U1")
+    await _fetched(store, clock, THIS_YEAR)
+    assert await store.current_period("T1", 1) == THIS_YEAR
+    assert await store.acknowledge_watch("T1", "C1", 1, period=THIS_YEAR, user_id="U2")
+    # Last year's alert, still in the channel, clicked now: this year's answer stands.
+    assert not await store.acknowledge_watch("T1", "C1", 1, period=LAST_YEAR, user_id="U3")
+    watch = await store.get_watch("T1", "C1", 1)
+    assert (watch.acknowledged_period, watch.acknowledged_by) == (THIS_YEAR, "U2")
+    # The other way round: last year's answer gives way to this year's.
+    await store.add_watch("T1", "C2", 1, "U1")
+    assert await store.acknowledge_watch("T1", "C2", 1, period=LAST_YEAR, user_id="U3")
+    assert await store.acknowledge_watch("T1", "C2", 1, period=THIS_YEAR, user_id="U2")
+    assert (await store.get_watch("T1", "C2", 1)).acknowledged_period == THIS_YEAR
+
+
+async def test_snoozing_last_years_alert_leaves_this_years_snooze(store, clock) -> None:
+    await store.add_watch("T1", "C1", 1, "U1")
+    soon, later = clock.now + timedelta(days=1), clock.now + timedelta(days=7)
+    await _fetched(store, clock, THIS_YEAR)
+    assert await store.snooze_watch("T1", "C1", 1, until=soon, user_id="U2", period=THIS_YEAR)
+    assert not await store.snooze_watch("T1", "C1", 1, until=later, user_id="U3", period=LAST_YEAR)
+    watch = await store.get_watch("T1", "C1", 1)
+    assert (watch.snoozed_until, watch.snoozed_by, watch.snoozed_period) == (
+        soon,
+        "U2",
+        THIS_YEAR,
+    )
+    # A shortened licence (an earlier date) is the current period all the same.
+    earlier = date(2026, 6, 1)
+    await _fetched(store, clock, earlier)
+    assert await store.snooze_watch("T1", "C1", 1, until=later, user_id="U3", period=earlier)
+    assert (await store.get_watch("T1", "C1", 1)).snoozed_period == earlier
 
 
 async def test_watch_state_is_per_channel(store, clock) -> None:
