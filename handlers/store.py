@@ -56,6 +56,11 @@ class LicenceSummary:
     retry: bool = False  # an alert was due but not posted: fetch again next sweep
 
 
+# The alert log's team id for an alert claimed for a channel shared between workspaces, beside
+# each workspace's own row (sweep/alerts.py). Never a Slack team id (those start with T or E).
+SHARED_CHANNEL = "~shared"
+
+
 @dataclass(frozen=True)
 class AlertKey:
     """One alert: a channel hears about a location's licence period once per `kind`.

@@ -23,6 +23,15 @@ Exactly once, across any number of sweepers sharing one database:
   held under this sweep's owner id: handed back at the end only if still this sweep's, so a sweep
   that outlived its lease cannot free the bucket for a third while another holds it.
 
+A channel shared between workspaces (Slack Connect) that both installed the app and both watch
+the same location hears each alert once. Each workspace's watch keeps its own alert log, snoozes
+and acknowledgements, but before posting, a sweep also claims the alert for the channel itself:
+the same alert-log key under the team id SHARED_CHANNEL (channel id, location, period, kind),
+taken by the same atomic claim, so one post wins across any number of sweepers. The workspace
+whose watch claims it first posts with its own bot; the others record it as sent by that post.
+Only channels Slack says are shared (conversations.info, with each workspace's own token) are
+claimed so: ids of unshared channels are each workspace's own affair.
+
 Pacing is the AltegioClient's limiter (shared through Redis when REDIS_URL is set); the sweep only
 keeps enough fetches waiting on it to use every slot.
 """
@@ -51,7 +60,14 @@ from handlers.config import HandlerConfig
 from handlers.errors import slack_error
 from handlers.i18n import Translator, locale_for, translator
 from handlers.refusals import guard_client, sending_as
-from handlers.store import AlertKey, LicenceSummary, Store, StoreUnavailable, Watch
+from handlers.store import (
+    SHARED_CHANNEL,
+    AlertKey,
+    LicenceSummary,
+    Store,
+    StoreUnavailable,
+    Watch,
+)
 from sweep.policy import Decision, Outcome, decide, needs_renewal, plan, summarise
 
 log = logging.getLogger("altegio.alerts")
@@ -238,6 +254,10 @@ class _Sweep:
         self.post_slots = asyncio.Semaphore(POST_CONCURRENCY)
         self.refused_tokens: set[str] = set()
         self.renewal_required: set[int] = set()  # locations Altegio hides until renewed
+        # (channel, location) watched from several workspaces -> those workspaces.
+        self.watched_from: dict[tuple[str, int], set[str]] = {}
+        self.shared: dict[str, asyncio.Task[bool]] = {}  # channel -> is it shared between them
+        self.channel_claims: dict[AlertKey, AlertKey] = {}  # a watch's claim -> its channel's
 
     async def run(self) -> SweepSummary:
         started = time.monotonic()
@@ -253,6 +273,11 @@ class _Sweep:
         by_location: dict[int, list[Watch]] = defaultdict(list)
         for (location_id, _), unit_watches in self.by_unit.items():
             by_location[location_id] += unit_watches
+        if self.bot_tokens is not None:  # installed in several workspaces
+            teams: dict[tuple[str, int], set[str]] = defaultdict(set)
+            for w in watches:
+                teams[w.channel_id, w.location_id].add(w.team_id)
+            self.watched_from = {k: v for k, v in teams.items() if len(v) > 1}
         summaries = await self.store.licence_summaries() if self.refresh > self.interval else {}
         schedule = plan(
             by_location,
@@ -505,6 +530,11 @@ class _Sweep:
             ):
                 self.summary.skipped += 1  # being posted by another sweeper, or already sent
                 return False
+            if await self._shared(watch):
+                claimed = await self._claim_for_channel(key, decision)
+                if claimed is not None:
+                    self.summary.skipped += 1  # another workspace's bot posts it, or did
+                    return claimed
             ts = await self._post(watch, licence, decision, key)
         if ts is None:
             return False
@@ -650,15 +680,79 @@ class _Sweep:
                 watch.channel_id,
             )
 
-    async def _release(self, key: AlertKey) -> None:
-        try:
-            await self.store.release_alert(key)
-        except Exception as error:  # the claim's lease runs out instead
-            log.warning(
-                "alert sweep: could not release an alert claim (%s); it is retried "
-                "once its lease runs out",
-                type(error).__name__,
+    # -- channels shared between workspaces -----------------------------------------------------
+
+    async def _shared(self, watch: Watch) -> bool:
+        """Whether the watch's channel is one channel shared with another workspace that
+        watches the same location, so the alert is claimed for the channel too."""
+        teams = self.watched_from.get((watch.channel_id, watch.location_id))
+        if not teams:
+            return False
+        task = self.shared.get(watch.channel_id)
+        if task is None:  # asked once per sweep, whichever watch asks first
+            task = self.shared[watch.channel_id] = asyncio.ensure_future(
+                self._ask_shared(watch.channel_id, sorted(teams))
             )
+        return await asyncio.shield(task)
+
+    async def _ask_shared(self, channel_id: str, teams: list[str]) -> bool:
+        """True only if Slack says, to every one of these workspaces' bots, that the channel is
+        shared. Unsure (an error, a workspace gone): each workspace posts its own alert, as
+        for unshared channels; a channel may hear twice but never misses one."""
+        assert self.bot_tokens is not None
+        for team in teams:
+            try:
+                token = await self.bot_tokens(team)
+                if token is None:
+                    return False
+                async with asyncio.timeout(self.post_timeout):
+                    answer = await self.client.conversations_info(channel=channel_id, token=token)
+            except Exception as error:
+                reason = slack_error(error) if isinstance(error, SlackApiError) else None
+                log.warning(
+                    "alert sweep: could not ask Slack whether channel %s is shared (%s); each "
+                    "workspace posts its own alerts there this time",
+                    channel_id,
+                    reason or type(error).__name__,
+                )
+                return False
+            channel = answer.get("channel") or {}
+            if not any(channel.get(f) for f in ("is_ext_shared", "is_shared", "is_org_shared")):
+                return False
+        return True
+
+    async def _claim_for_channel(self, key: AlertKey, decision: Decision) -> bool | None:
+        """Claim the watch's claimed alert for its shared channel. None: this sweep posts it.
+        Otherwise the watch's own claim is settled and the result is `_alert`'s: True when
+        another workspace's post already stands for it (recorded as sent by that post), False
+        when another is posting it now (released, for the next sweep to look again)."""
+        shared = replace(key, team_id=SHARED_CHANNEL)
+        if await self.store.claim_alert(shared, owner=self.owner, lease_seconds=self.lease_seconds):
+            self.channel_claims[key] = shared
+            return None
+        sent = await self.store.sent_alert_kinds(
+            SHARED_CHANNEL, key.channel_id, key.location_id, key.period
+        )
+        if key.kind in sent:
+            # The message is out, posted by another workspace's bot: nothing to keep this
+            # workspace's ts for.
+            await self._record(key, decision, "")
+            return True
+        await self._release(key)
+        return False
+
+    async def _release(self, key: AlertKey) -> None:
+        for claim in (key, self.channel_claims.pop(key, None)):
+            if claim is None:
+                continue
+            try:
+                await self.store.release_alert(claim)
+            except Exception as error:  # the claim's lease runs out instead
+                log.warning(
+                    "alert sweep: could not release an alert claim (%s); it is retried "
+                    "once its lease runs out",
+                    type(error).__name__,
+                )
 
     async def _record(self, key: AlertKey, decision: Decision, ts: str) -> None:
         """Record the posted alert, and the kinds it covers first (see the module docstring).
@@ -666,12 +760,18 @@ class _Sweep:
         Slack has the message now: a failure to record would post it again once the claim
         expires, so a brief database hiccup is retried.
         """
-        for kind in (*decision.covers, key.kind):
-            for attempt in range(RECORD_ATTEMPTS):
-                try:
-                    await self.store.complete_alert(replace(key, kind=kind), message_ts=ts)
-                    break
-                except StoreUnavailable:
-                    if attempt == RECORD_ATTEMPTS - 1:
-                        raise
-                    await asyncio.sleep(0.5 * 2**attempt)
+        shared = self.channel_claims.pop(key, None)
+        # The channel's record first: once the channel is settled, another workspace's sweep
+        # records its own watch by it instead of posting.
+        for logged in (shared, key):
+            if logged is None:
+                continue
+            for kind in (*decision.covers, key.kind):
+                for attempt in range(RECORD_ATTEMPTS):
+                    try:
+                        await self.store.complete_alert(replace(logged, kind=kind), message_ts=ts)
+                        break
+                    except StoreUnavailable:
+                        if attempt == RECORD_ATTEMPTS - 1:
+                            raise
+                        await asyncio.sleep(0.5 * 2**attempt)

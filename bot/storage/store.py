@@ -39,6 +39,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from handlers.store import (
+    SHARED_CHANNEL,
     AlertKey,
     AuditEvent,
     LicenceSummary,
@@ -488,7 +489,8 @@ class SqlStore:
         watched = (
             select(watches.c.team_id)
             .where(
-                watches.c.team_id == alerts.c.team_id,
+                # A shared channel's row stands while any workspace watches it there.
+                or_(watches.c.team_id == alerts.c.team_id, alerts.c.team_id == SHARED_CHANNEL),
                 watches.c.channel_id == alerts.c.channel_id,
                 watches.c.location_id == alerts.c.location_id,
             )
