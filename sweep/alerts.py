@@ -256,7 +256,8 @@ class _Sweep:
         self.renewal_required: set[int] = set()  # locations Altegio hides until renewed
         # (channel, location) watched from several workspaces -> those workspaces.
         self.watched_from: dict[tuple[str, int], set[str]] = {}
-        self.shared: dict[str, asyncio.Task[bool]] = {}  # channel -> is it shared between them
+        # (channel, workspaces) -> is the channel shared between them
+        self.shared: dict[tuple[str, frozenset[str]], asyncio.Future[bool]] = {}
         self.channel_claims: dict[AlertKey, AlertKey] = {}  # a watch's claim -> its channel's
 
     async def run(self) -> SweepSummary:
@@ -688,9 +689,10 @@ class _Sweep:
         teams = self.watched_from.get((watch.channel_id, watch.location_id))
         if not teams:
             return False
-        task = self.shared.get(watch.channel_id)
+        asked = (watch.channel_id, frozenset(teams))
+        task = self.shared.get(asked)
         if task is None:  # asked once per sweep, whichever watch asks first
-            task = self.shared[watch.channel_id] = asyncio.ensure_future(
+            task = self.shared[asked] = asyncio.ensure_future(
                 self._ask_shared(watch.channel_id, sorted(teams))
             )
         return await asyncio.shield(task)

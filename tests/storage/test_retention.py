@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.retention import PRUNE_LEASE, Retention, prune_once
 from bot.storage.schema import alerts, deliveries, files
-from handlers.store import AlertKey
+from handlers.store import SHARED_CHANNEL, AlertKey
 
 RETENTION = Retention(
     deliveries=timedelta(hours=24), files=timedelta(days=90), alerts=timedelta(days=90)
@@ -93,6 +93,20 @@ async def test_the_alert_log_of_a_renewed_or_unwatched_licence_is_pruned(store, 
     assert await store.sent_alert_kinds("T1", "C1", 4523465, old) == {"days:7"}
     assert await store.sent_alert_kinds("T1", "C2", 4523464, old) == set()
     assert await _count(store, alerts) == 2
+
+
+async def test_a_shared_channels_alert_log_is_kept_while_any_workspace_watches_there(
+    store, clock
+) -> None:
+    lapsing = date(2026, 3, 20)
+    await store.add_watch("T2", "C1", 4523464, "U1")  # the other workspace, on the same channel
+    await _sent(store, AlertKey(SHARED_CHANNEL, "C1", 4523464, lapsing, "days:7"))
+    await _sent(store, AlertKey(SHARED_CHANNEL, "C9", 4523464, lapsing, "days:7"))  # unwatched
+    clock.advance(timedelta(days=400).total_seconds())
+    pruned = await prune_once(store, RETENTION)
+    assert pruned is not None and pruned["alerts"] == 1
+    assert await store.sent_alert_kinds(SHARED_CHANNEL, "C1", 4523464, lapsing) == {"days:7"}
+    assert await store.sent_alert_kinds(SHARED_CHANNEL, "C9", 4523464, lapsing) == set()
 
 
 async def test_a_backlog_is_pruned_in_bounded_batches_over_several_runs(store, clock) -> None:
