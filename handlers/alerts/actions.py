@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.alerts import messages
 from handlers.audit import ACKNOWLEDGE, SNOOZE, audit
 from handlers.config import HandlerConfig
-from handlers.errors import UsageError
+from handlers.errors import UsageError, slack_error
 from handlers.i18n import Translator, locale_for, translator
 from handlers.store import Store
 
@@ -57,6 +58,7 @@ async def on_click(
     team: str,
     user: str,
     t: Translator,
+    respond: AsyncRespond,
 ) -> None:
     """Snooze (for the button's days) or acknowledge the watch, then show who did it.
 
@@ -78,6 +80,7 @@ async def on_click(
             team, channel, location_id, period=period, user_id=user
         )
         status = messages.acknowledged_status(user, now, alert_t)
+        private = messages.acknowledged_status(user, now, t)
         action, target = ACKNOWLEDGE, about
     else:
         until = now + timedelta(days=days)
@@ -85,6 +88,7 @@ async def on_click(
             team, channel, location_id, until=until, user_id=user, period=period
         )
         status = messages.snoozed_status(user, until, now, alert_t)
+        private = messages.snoozed_status(user, until, now, t)
         action, target = SNOOZE, f"until {until:%Y-%m-%d %H:%M} UTC, {about}"
     await audit(
         store,
@@ -111,7 +115,15 @@ async def on_click(
         acknowledged=days is None,
         t=alert_t,
     )
-    await _update(client, body, channel, ts, new_blocks, alert_t)
+    try:
+        await _update(client, body, channel, ts, new_blocks, alert_t)
+    except SlackApiError as error:
+        if slack_error(error) != "cant_update_message":
+            raise
+        # A channel shared with another workspace hears each alert once, from one workspace's
+        # bot, and only that bot may change its message: this workspace's bot tells the
+        # clicker privately what was done for their own workspace's watch.
+        await respond(text=private, response_type="ephemeral", replace_original=False)
 
 
 async def open_altegio(ack: AsyncAck) -> None:

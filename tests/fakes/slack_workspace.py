@@ -393,6 +393,9 @@ class SlackWorkspace:
         changes = {k: args[k] for k in ("text", "blocks", "attachments") if k in args}
         for message in self.messages:
             if message["channel"] == channel and message["ts"] == ts:
+                if message.get("team", self._team) != self._team:
+                    # Another workspace's bot posted it (a shared channel): not ours to change.
+                    return {"ok": False, "error": "cant_update_message"}
                 message.update(changes)
         message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, **changes}
         return {

@@ -11,10 +11,13 @@ from bot.oauth import bot_tokens
 from bot.retention import owner_id
 from bot.settings import handler_config
 from bot.slack_client import SWEEP_RETRIES, web_client
+from handlers.alerts.messages import ACKNOWLEDGE, SNOOZE_7D
 from handlers.store import SHARED_CHANNEL, AlertKey
 from sweep.alerts import SweepSummary, sweep
+from tests.alerts.support import button_of
 from tests.bot_server import BotServer
 from tests.fakes import FakeAltegio, FakeSlack, SlackSender
+from tests.fakes.signing import button
 from tests.tenancy.support import Member, text_of
 from tests.tenancy.test_isolation import run_sweep
 
@@ -140,3 +143,42 @@ async def test_a_shared_channels_claim_in_flight_or_failed_is_posted_once_later(
     run_sweep(bot)
     assert len(posts(fake_slack)) == 1
     assert run_sweep(bot).posted == 0
+
+
+async def test_each_workspaces_members_answer_the_one_alert_for_their_own_watch(
+    installed, fake_slack: FakeSlack, fake_altegio: FakeAltegio
+) -> None:
+    bot, _slack = installed
+    fake_altegio.add_license(4523464, days_left=5)
+    fake_slack.add_channel(OPS, "ops", is_shared=True, is_ext_shared=True)
+    members = {m.team: m for m in await watching_from_both(installed, fake_slack, fake_altegio)}
+    assert run_sweep(bot).posted == 1
+    (alert,) = fake_slack.messages
+    poster = members[alert["team"]]
+    (other,) = [m for m in members.values() if m is not poster]
+    message = {k: v for k, v in alert.items() if k != "channel"}
+
+    def clicked(action_id: str) -> tuple[dict, str]:
+        element = button_of(alert, action_id)
+        url = fake_slack.response_url()
+        return button(action_id, element["value"], block_id="alert_actions"), url
+
+    # Someone from the other workspace snoozes it: their own workspace's watch, told privately
+    # (only the posting workspace's bot may change the message).
+    action, url = clicked(SNOOZE_7D)
+    await other.click(action, channel_id=OPS, message=message, response_url=url)
+    (reply,) = await fake_slack.wait_for_response(url, timeout=10)
+    assert reply["response_type"] == "ephemeral"
+    assert f"Snoozed by <@{other.user}>" in reply["text"]
+    store = bot.runtime.store
+    assert bot.call(store.get_watch(other.workspace, OPS, 4523464)).snoozed_by == other.user
+    assert bot.call(store.get_watch(poster.workspace, OPS, 4523464)).snoozed_until is None
+    assert "Snoozed" not in text_of(fake_slack.messages[0])
+    # Someone from the posting workspace acknowledges it: the message says so.
+    action, url = clicked(ACKNOWLEDGE)
+    await poster.click(action, channel_id=OPS, message=message, response_url=url)
+    await fake_slack.wait_for("chat.update", count=2, timeout=10)
+    assert "Acknowledged by" in text_of(fake_slack.messages[0])
+    watch = bot.call(store.get_watch(poster.workspace, OPS, 4523464))
+    assert watch.acknowledged_by == poster.user
+    assert bot.call(store.get_watch(other.workspace, OPS, 4523464)).acknowledged_by is None
