@@ -152,7 +152,8 @@ def uploaded(
         details.append(t._("Image group %(id)s", id=group.id))
     link = image_link(result, web_url)
     if link:
-        details.append(f"<{link}|{t._('View the image')}>")
+        label = t._("View the image")  # outside the f-string, where pybabel can find it
+        details.append(f"<{link}|{label}>")
     details.append(
         t._(
             "Uploaded with <@%(user)s>'s own Altegio account (%(account)s).",

@@ -90,3 +90,24 @@ def test_sizes_and_names_in_the_readers_language() -> None:
     assert "`a.jpg`, `b.jpg`, `c.jpg` и ещё 1" in text
     text, _ = messages.login_prompt(["a.jpg", "b.jpg"], translator("es"))
     assert "`a.jpg` y `b.jpg`" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "label"), [("es", "Ver la imagen"), ("pt", "Ver a imagem"), ("ru", "Открыть")]
+)
+def test_the_link_to_the_uploaded_image_speaks_the_readers_language(
+    language: str, label: str
+) -> None:
+    upload = ImageUpload.model_validate(
+        {"image_binded": True, "image_group": {"id": 5, "images": {"basic": {"path": "/i/5.jpg"}}}}
+    )
+    _, blocks = messages.uploaded(
+        "a.jpg",
+        MASTER,
+        upload,
+        user_id="U1",
+        account=ACCOUNT,
+        web_url="https://altegio.example",
+        t=translator(language),
+    )
+    assert f"|{label}" in str(blocks)
