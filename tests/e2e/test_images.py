@@ -15,8 +15,8 @@ from handlers.blocks import LOGIN_ACTION
 from handlers.images import upload
 from handlers.images.messages import FAILURE_EMOJI, RETRY_ACTION, SUCCESS_EMOJI
 from tests.bot_server import BotServer
+from tests.e2e.support import link
 from tests.fakes import BOT_TOKEN, CHANNEL_ID, TEAM_ID, USER_ID, FakeAltegio, FakeSlack, SlackSender
-from tests.fakes.altegio_data import FakeUser
 from tests.fakes.signing import button, event_callback, file_shared_event, message_event
 from tests.fakes.slack import SlackCall
 
@@ -29,22 +29,6 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40
 def images_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG, logger="altegio.images")
     return caplog
-
-
-def link(bot: BotServer, fake_altegio: FakeAltegio, user_id: str = USER_ID) -> FakeUser:
-    """Link `user_id` to a fresh Altegio user, as a finished login would."""
-    user = fake_altegio.add_user(f"{user_id.lower()}@example.com", name="Maria Manager")
-    bot.call(
-        bot.runtime.store.save_account(
-            TEAM_ID,
-            user_id,
-            altegio_user_id=user.id,
-            name=user.name,
-            login=user.login,
-            user_token=user.user_token,
-        )
-    )
-    return user
 
 
 def share(

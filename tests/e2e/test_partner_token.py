@@ -15,6 +15,7 @@ import pytest
 from handlers.audit import UNLINK
 from handlers.errors import SessionEnded
 from tests.bot_server import BotServer
+from tests.e2e.support import save_link
 from tests.e2e.test_account import account_of, ask, text_of
 from tests.fakes import PARTNER_TOKEN, TEAM_ID, USER_ID, FakeAltegio, FakeSlack, SlackSender
 from tests.fakes.altegio_data import FakeUser
@@ -23,19 +24,6 @@ OTHER_USER = "U0OTHER"
 CHECK = "/validation/validate_phone/"
 PARTNER_SENTENCE = "Altegio refused this bot's partner token"
 WORDS = ["Unauthorized", "Доступ запрещён"]
-
-
-def _link(bot: BotServer, user: FakeUser, user_id: str = USER_ID) -> None:
-    bot.call(
-        bot.runtime.store.save_account(
-            TEAM_ID,
-            user_id,
-            altegio_user_id=user.id,
-            name=user.name,
-            login=user.login,
-            user_token=user.user_token,
-        )
-    )
 
 
 async def _license(
@@ -74,8 +62,8 @@ def two_linked(bot: BotServer, fake_altegio: FakeAltegio) -> tuple[FakeUser, Fak
         fake_altegio.add_license(location, plan="Business")
     maria = fake_altegio.add_user("manager@example.com", "pw-123456", name="Maria Manager")
     olga = fake_altegio.add_user("owner@example.com", "pw-654321", name="Olga Owner")
-    _link(bot, maria)
-    _link(bot, olga, OTHER_USER)
+    save_link(bot, maria)
+    save_link(bot, olga, OTHER_USER)
     return maria, olga
 
 

@@ -13,9 +13,8 @@ import pytest
 from handlers.blocks import LOGIN_ACTION
 from tests.bot_fixtures import MakeBot
 from tests.bot_server import BotServer
-from tests.e2e.support import text_of
+from tests.e2e.support import link, text_of
 from tests.fakes import CHANNEL_ID, TEAM_ID, USER_ID, FakeAltegio, FakeSlack, SlackSender
-from tests.fakes.altegio_data import FakeUser
 from tests.fakes.block_limits import message_problems
 from tests.fakes.signing import button, message_event
 
@@ -45,22 +44,6 @@ def service_bot(make_bot: MakeBot, fake_slack: FakeSlack, fake_altegio: FakeAlte
     for user_id, kind in OUTSIDERS.items():
         fake_slack.add_user(user_id, user_id.lower(), **kind)
     return make_bot(altegio_user_token=SERVICE_TOKEN)
-
-
-def link(bot: BotServer, fake_altegio: FakeAltegio, user_id: str, name: str) -> FakeUser:
-    """Link `user_id` to a fresh Altegio user, as a finished login would."""
-    user = fake_altegio.add_user(f"{user_id.lower()}@example.com", name=name)
-    bot.call(
-        bot.runtime.store.save_account(
-            TEAM_ID,
-            user_id,
-            altegio_user_id=user.id,
-            name=user.name,
-            login=user.login,
-            user_token=user.user_token,
-        )
-    )
-    return user
 
 
 async def ask(slack: SlackSender, fake_slack: FakeSlack, text: str, user: str) -> dict[str, Any]:
