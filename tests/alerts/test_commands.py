@@ -10,6 +10,7 @@ from bot.storage import generate_key
 from handlers.alerts.messages import ACKNOWLEDGE, OPEN_ALTEGIO, SNOOZE_1D, SNOOZE_7D
 from tests.alerts.support import OPS, SALES, alerts_in, button_of, command, run_sweep, text_of
 from tests.bot_server import BotServer
+from tests.e2e.support import save_link
 from tests.fakes import TEAM_ID, USER_ID, FakeAltegio, FakeSlack, SlackSender
 from tests.fakes.signing import button
 
@@ -37,16 +38,7 @@ async def test_watch_checks_access_with_the_users_session_and_refuses_with_the_r
 ) -> None:
     bot = make_bot()
     user = fake_altegio.add_user("manager@example.com", "pw")
-    bot.call(
-        bot.runtime.store.save_account(
-            TEAM_ID,
-            USER_ID,
-            altegio_user_id=user.id,
-            name=user.name,
-            login=user.login,
-            user_token=user.user_token,
-        )
-    )
+    save_link(bot, user)
     fake_altegio.add_license(1001, days_left=100)
     fake_altegio.deny(1001, user_token=user.user_token, message="No rights in this location")
     async with SlackSender(bot.url) as slack:
@@ -163,6 +155,11 @@ async def test_snooze_updates_the_alert_and_later_sweeps_honour_it(
     assert run_sweep(db_bot, today=fortnight, now=after).posted == 0
 
 
+def a_day_later() -> datetime:
+    """A sweep's clock once ALERT_REFRESH (a day) is up: far-off licences are fetched again."""
+    return datetime.now(UTC) + timedelta(days=1)
+
+
 async def test_acknowledge_updates_the_alert_and_silences_the_period_until_renewal(
     db_bot: BotServer, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:
@@ -185,13 +182,8 @@ async def test_acknowledge_updates_the_alert_and_silences_the_period_until_renew
         assert run_sweep(db_bot, today=date.today() + timedelta(days=days_later)).posted == 0
     licence.deactivation_date = in_days(25)  # renewed, briefly: a new period
     # Far from its next mark, the licence is fetched again once ALERT_REFRESH (a day) is up.
-    assert run_sweep(db_bot, now=datetime.now(UTC) + timedelta(days=1)).posted == 1
+    assert run_sweep(db_bot, now=a_day_later()).posted == 1
     assert len(alerts_in(fake_slack)) == 2
-
-
-def a_day_later() -> datetime:
-    """A sweep's clock once ALERT_REFRESH (a day) is up: far-off licences are fetched again."""
-    return datetime.now(UTC) + timedelta(days=1)
 
 
 async def test_acknowledging_last_periods_alert_leaves_the_renewed_licence_alerted(

@@ -26,11 +26,13 @@ async def ask(slack: SlackSender, fake_slack: FakeSlack, command: str, text: str
     return reply
 
 
-def save_link(bot: BotServer, user: FakeUser, user_id: str = USER_ID) -> None:
+def save_link(
+    bot: BotServer, user: FakeUser, user_id: str = USER_ID, team_id: str = TEAM_ID
+) -> None:
     """Store `user_id`'s session with the fake Altegio `user`, as a finished login would."""
     bot.call(
         bot.runtime.store.save_account(
-            TEAM_ID,
+            team_id,
             user_id,
             altegio_user_id=user.id,
             name=user.name,

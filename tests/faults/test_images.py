@@ -10,7 +10,8 @@ import pytest
 
 from handlers.images.messages import FAILURE_EMOJI, RETRY_ACTION, SUCCESS_EMOJI
 from tests.bot_server import BotServer
-from tests.fakes import TEAM_ID, USER_ID, FakeAltegio, FakeSlack, SlackSender
+from tests.e2e.support import save_link
+from tests.fakes import USER_ID, FakeAltegio, FakeSlack, SlackSender
 from tests.fakes.signing import button, message_event
 from tests.faults.support import UNEXPECTED, text_of
 
@@ -18,20 +19,6 @@ pytestmark = pytest.mark.faults
 
 CAPTION = "master 17 location 4523464"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + bytes(range(256)) * 8 + b"\xff\xd9"
-
-
-def _link(bot: BotServer, fake_altegio: FakeAltegio) -> None:
-    user = fake_altegio.add_user("manager@example.com", "pw-123456")
-    bot.call(
-        bot.runtime.store.save_account(
-            TEAM_ID,
-            USER_ID,
-            altegio_user_id=user.id,
-            name=user.name,
-            login=user.login,
-            user_token=user.user_token,
-        )
-    )
 
 
 async def _share(slack: SlackSender, fake_slack: FakeSlack, **file_fields: Any) -> dict:
@@ -57,7 +44,7 @@ async def test_slack_hiccups_on_the_answer_do_not_lose_it_or_upload_twice(
     method: str,
     fault: str,
 ) -> None:
-    _link(bot, fake_altegio)
+    save_link(bot, fake_altegio.add_user("manager@example.com", "pw-123456"))
     if fault == "429":
         fake_slack.rate_limit(method, times=1, retry_after=1)
     else:
@@ -73,7 +60,7 @@ async def test_slack_hiccups_on_the_answer_do_not_lose_it_or_upload_twice(
 async def test_slack_refusing_every_answer_still_uploads_once_and_the_bot_goes_on(
     bot: BotServer, slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:
-    _link(bot, fake_altegio)
+    save_link(bot, fake_altegio.add_user("manager@example.com", "pw-123456"))
     fake_slack.fail("chat.postMessage", status=503, times=None)
     await _share(slack, fake_slack)
     await fake_slack.wait_for("chat.postMessage", 3, timeout=15)  # the first try and 2 retries
@@ -93,7 +80,7 @@ async def test_files_info_answering_junk_is_a_plain_failure_with_try_again(
     fake_altegio: FakeAltegio,
     body: str,
 ) -> None:
-    _link(bot, fake_altegio)
+    save_link(bot, fake_altegio.add_user("manager@example.com", "pw-123456"))
     fake_slack.fail("files.info", status=500, body=body, times=None)
     event = await _share(slack, fake_slack, file_access="check_file_info")
     (reply,) = await fake_slack.wait_for(
@@ -107,7 +94,7 @@ async def test_files_info_answering_junk_is_a_plain_failure_with_try_again(
 async def test_an_upload_cut_off_is_not_repeated_blindly_and_try_again_uploads_it_once(
     bot: BotServer, slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:
-    _link(bot, fake_altegio)
+    save_link(bot, fake_altegio.add_user("manager@example.com", "pw-123456"))
     fake_altegio.drop("/images/master", times=1, method="POST")
     event = await _share(slack, fake_slack)
     (failure,) = await fake_slack.wait_for(

@@ -10,8 +10,8 @@ from handlers.account.messages import LOGOUT_ACTION
 from handlers.errors import NotLinked, SessionEnded
 from handlers.images.messages import RETRY_ACTION, RetryRequest
 from tests.bot_server import BotServer
+from tests.e2e.support import save_link
 from tests.fakes import CHANNEL_ID, TEAM_ID, USER_ID, FakeAltegio, FakeSlack, SlackSender
-from tests.fakes.altegio_data import FakeUser
 from tests.fakes.signing import button
 from tests.faults.support import text_of
 from tests.security.dumps import account_rows
@@ -19,19 +19,6 @@ from tests.security.dumps import account_rows
 OTHER_USER = "U0OTHER"
 OTHER_TEAM = "T0ELSEWHERE"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + bytes(range(256)) * 8 + b"\xff\xd9"
-
-
-def _link(bot: BotServer, user: FakeUser, user_id: str = USER_ID, team_id: str = TEAM_ID) -> None:
-    bot.call(
-        bot.runtime.store.save_account(
-            team_id,
-            user_id,
-            altegio_user_id=user.id,
-            name=user.name,
-            login=user.login,
-            user_token=user.user_token,
-        )
-    )
 
 
 async def _reply(slack: SlackSender, fake_slack: FakeSlack, command: str, text: str, **kw: Any):
@@ -46,7 +33,7 @@ async def test_the_same_user_id_in_another_workspace_gets_no_session(
 ) -> None:
     fake_altegio.license_requires_user = True
     fake_altegio.add_license(4523464)
-    _link(bot, fake_altegio.add_user("manager@example.com", "pw-123456"))
+    save_link(bot, fake_altegio.add_user("manager@example.com", "pw-123456"))
     shown = text_of(await _reply(slack, fake_slack, "/license", "4523464", team_id=OTHER_TEAM))
     assert NotLinked.message in shown
     assert [r.user_token for r in fake_altegio.requests("/license/")] == [None]
@@ -58,7 +45,7 @@ async def test_the_same_user_id_in_another_workspace_gets_no_session(
 async def test_another_users_logout_click_leaves_my_session_alone(
     bot: BotServer, slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:
-    _link(bot, fake_altegio.add_user("manager@example.com", "pw-123456"))
+    save_link(bot, fake_altegio.add_user("manager@example.com", "pw-123456"))
     url = fake_slack.response_url()
     response = await slack.action(button(LOGOUT_ACTION), user_id=OTHER_USER, response_url=url)
     assert response.status_code == 200
@@ -78,7 +65,7 @@ async def test_a_refused_session_is_deleted_not_kept(
     fake_altegio.license_requires_user = True
     fake_altegio.add_license(4523464)
     maria = fake_altegio.add_user("manager@example.com", "pw-123456")
-    _link(bot, maria)
+    save_link(bot, maria)
     old_token = maria.user_token
     fake_altegio.change_password(maria.login, "a-new-password-1")
     reply = await _reply(slack, fake_slack, "/license", "4523464")
@@ -93,7 +80,7 @@ async def test_try_again_on_someone_elses_photo_runs_on_the_clickers_account_onl
     bot: BotServer, slack: SlackSender, fake_slack: FakeSlack, fake_altegio: FakeAltegio
 ) -> None:
     maria = fake_altegio.add_user("manager@example.com", "pw-123456", name="Maria Manager")
-    _link(bot, maria)
+    save_link(bot, maria)
     file = fake_slack.add_file(JPEG, "portrait.jpg")
     retry = RetryRequest(
         file_id=file["id"],
@@ -112,7 +99,7 @@ async def test_try_again_on_someone_elses_photo_runs_on_the_clickers_account_onl
     assert fake_altegio.requests("/images/") == []
     # Once linked, their click uploads with their token, never Maria's.
     olga = fake_altegio.add_user("olga@example.com", "pw-654321", name="Olga Owner")
-    _link(bot, olga, OTHER_USER)
+    save_link(bot, olga, OTHER_USER)
     await slack.action(
         button(RETRY_ACTION, retry.encode()),
         user_id=OTHER_USER,
